@@ -1,0 +1,266 @@
+"""Chart specs (docs/data/charts.yaml) turned into accessible figures at build time.
+
+Each chart becomes: a <figure> with a title and an ARIA label, the plotly figure (drawn in the
+browser by the self-hosted plotly.js, see docs/assets/javascripts/charts.js), a collapsible table
+with the same numbers, links to the data, and a provenance line. Text from data files is escaped
+both in the table and in the figure, so a "<script>" in a label shows as text.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts.datafiles import Field, load_yaml, validate_record
+from scripts.datasets import Dataset, load_dataset
+from scripts.errors import BuildError
+from scripts.registry import Registry
+
+# Okabe & Ito's palette: distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
+# Fixed colours for categories that mean the same thing on every chart.
+CATEGORY_COLOURS = {
+    "active": "#0072B2", "maintenance": "#E69F00", "deprecated": "#D55E00", "renamed": "#CC79A7",
+    "yes": "#0072B2", "partial": "#E69F00", "no": "#BBBBBB",
+}
+KINDS = {
+    # kind: (required encodings, optional encodings)
+    "bar": (("x", "y"), ("color", "error")),
+    "grouped-bar": (("x", "y", "color"), ("error",)),
+    "scatter": (("x", "y"), ("color", "text")),
+    "heatmap": (("x", "y", "z"), ()),
+    "timeline": (("start", "end", "y", "color"), ("text",)),
+}
+ENCODINGS = ("x", "y", "z", "color", "error", "text", "start", "end")
+
+CHART_FIELDS = (
+    Field("id", "slug"),
+    Field("title"),
+    Field("data"),
+    Field("kind", "choice", choices=tuple(KINDS)),
+    Field("encoding", "record", fields=tuple(Field(e, required=False, nullable=True) for e in ENCODINGS)),
+    Field("log_y", "choice", choices=("yes", "no"), required=False, nullable=True),
+    Field("caption"),
+)
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    id: str
+    title: str
+    data: str
+    kind: str
+    encoding: dict
+    log_y: str | None
+    caption: str
+
+
+def load_specs(path: Path) -> dict[str, ChartSpec]:
+    data = load_yaml(path)
+    if not isinstance(data, list):
+        raise BuildError(str(path), "expected a list of chart specs")
+    specs: dict[str, ChartSpec] = {}
+    for i, item in enumerate(data, start=1):
+        name = item.get("id") if isinstance(item, dict) else None
+        where = f"{path}, chart {name or i}"
+        clean = validate_record(item, CHART_FIELDS, where)
+        if clean["id"] in specs:
+            raise BuildError(f"{where}, field 'id'", "duplicate chart id")
+        required, optional = KINDS[clean["kind"]]
+        enc = {k: v for k, v in clean["encoding"].items() if v}
+        missing = [e for e in required if e not in enc]
+        if missing:
+            raise BuildError(f"{where}, field 'encoding.{missing[0]}'", f"required for a {clean['kind']} chart")
+        extra = [e for e in enc if e not in required + optional]
+        if extra:
+            raise BuildError(f"{where}, field 'encoding.{extra[0]}'", f"not used by a {clean['kind']} chart")
+        specs[clean["id"]] = ChartSpec(**{**clean, "encoding": enc})
+    return specs
+
+
+def _t(value) -> str:
+    """Text for plotly: it reads a few HTML tags in strings, so escape them to show literally."""
+    return html.escape(str(value), quote=False)
+
+
+def _axis_title(data: Dataset, name: str, where: str) -> str:
+    column = data.column(name, where)
+    return _t(f"{column.label} ({column.unit})" if column.unit else column.label)
+
+
+def _groups(rows: list[dict], key: str | None) -> list[tuple[str, list[dict]]]:
+    if not key:
+        return [("", rows)]
+    order: dict[str, list[dict]] = {}
+    for row in rows:
+        order.setdefault(str(row[key]), []).append(row)
+    return list(order.items())
+
+
+def _colour(name: str, index: int) -> str:
+    return CATEGORY_COLOURS.get(name, PALETTE[index % len(PALETTE)])
+
+
+def figure(spec: ChartSpec, data: Dataset) -> dict:
+    """The plotly figure (as JSON-ready dicts) for a spec and its data."""
+    where = f"docs/data/charts.yaml, chart {spec.id}"
+    enc = spec.encoding
+    for name in enc.values():
+        data.column(name, f"{where}, encoding")
+    traces: list[dict] = []
+    layout: dict = {"margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "legend": {"orientation": "h", "y": -0.15}}
+    if spec.kind in ("bar", "grouped-bar", "scatter"):
+        for i, (group, rows) in enumerate(_groups(data.rows, enc.get("color"))):
+            trace = {"name": _t(group), "x": [_t(r[enc["x"]]) if isinstance(r[enc["x"]], str) else r[enc["x"]] for r in rows],
+                     "y": [r[enc["y"]] for r in rows], "marker": {"color": _colour(group, i)}}
+            if spec.kind == "scatter":
+                trace.update(type="scatter", mode="markers+text" if "text" in enc else "markers")
+                if "text" in enc:
+                    trace.update(text=[_t(r[enc["text"]]) for r in rows], textposition="top center")
+            else:
+                trace["type"] = "bar"
+                if "error" in enc:
+                    trace["error_y"] = {"type": "data", "array": [r[enc["error"]] for r in rows], "visible": True}
+            trace["showlegend"] = bool(group)
+            traces.append(trace)
+        layout["xaxis"] = {"title": {"text": _axis_title(data, enc["x"], where)}, "automargin": True}
+        layout["yaxis"] = {"title": {"text": _axis_title(data, enc["y"], where)}, "automargin": True,
+                           "type": "log" if spec.log_y == "yes" else "linear"}
+        if spec.kind == "grouped-bar":
+            layout["barmode"] = "group"
+    elif spec.kind == "heatmap":
+        xs = list(dict.fromkeys(r[enc["x"]] for r in data.rows))
+        ys = list(dict.fromkeys(r[enc["y"]] for r in data.rows))
+        levels = list(dict.fromkeys(r[enc["z"]] for r in data.rows))
+        numeric = all(isinstance(v, (int, float)) for v in levels)
+        cells = {(r[enc["x"]], r[enc["y"]]): r[enc["z"]] for r in data.rows}
+        if numeric:
+            z = [[cells.get((x, y)) for x in xs] for y in ys]
+            colorscale = "Cividis"
+        else:  # categories: one colour band each, in the order the schema gives them
+            levels = sorted(levels, key=lambda v: list(CATEGORY_COLOURS).index(v) if v in CATEGORY_COLOURS else 99)
+            z = [[levels.index(cells[(x, y)]) if (x, y) in cells else None for x in xs] for y in ys]
+            n = len(levels)
+            colorscale = [[edge, _colour(levels[k], k)] for k in range(n) for edge in (k / n, (k + 1) / n)]
+        text = [[_t(cells.get((x, y), "")) for x in xs] for y in ys]
+        trace = {"type": "heatmap", "x": [_t(x) for x in xs], "y": [_t(y) for y in ys], "z": z, "text": text,
+                 "texttemplate": "%{text}", "hovertemplate": "%{y}<br>%{x}: %{text}<extra></extra>",
+                 "colorscale": colorscale, "xgap": 2, "ygap": 2}
+        if not numeric:
+            trace.update(zmin=-0.5, zmax=len(levels) - 0.5, showscale=False)
+        traces.append(trace)
+        layout["xaxis"] = {"side": "top", "automargin": True}
+        layout["yaxis"] = {"autorange": "reversed", "automargin": True}
+        layout["height"] = 120 + 32 * len(ys)
+    elif spec.kind == "timeline":
+        y_order = [_t(r[enc["y"]]) for r in data.rows]
+        for i, (group, rows) in enumerate(_groups(data.rows, enc["color"])):
+            durations = [(r[enc["end"]] - r[enc["start"]]).days * 86400000 for r in rows]
+            trace = {"type": "bar", "orientation": "h", "name": _t(group), "y": [_t(r[enc["y"]]) for r in rows],
+                     "base": [r[enc["start"]].isoformat() for r in rows], "x": durations,
+                     "marker": {"color": _colour(group, i)},
+                     "hovertemplate": "%{y}: since %{base|%Y-%m}<extra>" + _t(group) + "</extra>"}
+            if "text" in enc:
+                trace.update(text=[_t(f"→ {r[enc['text']]}") if r[enc["text"]] else "" for r in rows],
+                             textposition="inside", insidetextanchor="end")
+            traces.append(trace)
+        layout["xaxis"] = {"type": "date", "automargin": True}
+        layout["yaxis"] = {"categoryorder": "array", "categoryarray": y_order, "autorange": "reversed",
+                           "automargin": True, "dtick": 1}
+        layout["height"] = 120 + 22 * len(y_order)
+    return {"data": traces, "layout": layout}
+
+
+def _cell(value) -> str:
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        return f'<a href="{html.escape(value)}">source</a>'
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return html.escape("" if value is None else str(value))
+
+
+def table_html(data: Dataset) -> str:
+    columns = [c for c in data.columns if c.shown]
+    head = "".join(f"<th scope=\"col\">{html.escape(c.label)}{f' ({html.escape(c.unit)})' if c.unit else ''}</th>"
+                   for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(row.get(c.name))}</td>" for c in columns) + "</tr>"
+                   for row in data.rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def table_csv(data: Dataset) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    columns = [c for c in data.columns if c.shown]
+    writer.writerow([f"{c.name} [{c.unit}]" if c.unit else c.name for c in columns])
+    for row in data.rows:
+        writer.writerow(["" if row.get(c.name) is None else row.get(c.name) for c in columns])
+    return out.getvalue()
+
+
+def chart_csv_path(spec: ChartSpec) -> str:
+    return f"data/charts/{spec.id}.csv"
+
+
+def render(spec: ChartSpec, data: Dataset, page: str) -> str:
+    """The chart's HTML block, with links relative to ``page`` (docs-relative source path)."""
+    fig = json.dumps(figure(spec, data), separators=(",", ":"), default=str).replace("</", "<\\/")
+    title_id = f"chart-{spec.id}-title"
+    links = [f'<a href="{relative_url(page, chart_csv_path(spec))}" download>Download this table (CSV)</a>']
+    if data.source_file:
+        links.append(f'<a href="{relative_url(page, data.source_file)}">source data file</a>')
+    return (
+        f'<figure class="fg-chart" id="chart-{spec.id}" aria-labelledby="{title_id}">\n'
+        f'<figcaption><strong id="{title_id}">{html.escape(spec.title)}</strong> '
+        f'<span class="fg-chart__caption">{html.escape(spec.caption)}</span></figcaption>\n'
+        f'<div class="fg-plot" role="img" aria-label="{html.escape(spec.title)}. The same data is in the table below.">'
+        f'<script type="application/json" class="fg-plot__figure">{fig}</script></div>\n'
+        f'<details class="fg-chart__data"><summary>Data table: {html.escape(spec.title)}</summary>\n'
+        f'{table_html(data)}\n</details>\n'
+        f'<p class="fg-chart__provenance">{data.provenance} · {" · ".join(links)}</p>\n'
+        f"</figure>\n"
+    )
+
+
+def relative_url(page: str, target: str) -> str:
+    """A link from a page, as built with directory URLs, to a file under the site root."""
+    stem = page[: -len(".md")]
+    if stem == "index" or stem.endswith("/index"):
+        stem = stem[: -len("index")].rstrip("/")
+    return posixpath.relpath(target, stem or ".")
+
+
+class Charts:
+    """All chart specs, with their data sets loaded once per build."""
+
+    def __init__(self, docs_dir: Path, registry: Registry):
+        self.docs_dir = docs_dir
+        self.registry = registry
+        self.specs = load_specs(docs_dir / "data" / "charts.yaml")
+        self.data: dict[str, Dataset] = {}
+        self.used: set[str] = set()
+        for spec in self.specs.values():  # validate every spec and data set, placed or not
+            self.dataset(spec)
+
+    def dataset(self, spec: ChartSpec) -> Dataset:
+        if spec.data not in self.data:
+            self.data[spec.data] = load_dataset(spec.data, self.registry, self.docs_dir,
+                                                f"docs/data/charts.yaml, chart {spec.id}, field 'data'")
+            figure(spec, self.data[spec.data])
+        return self.data[spec.data]
+
+    def placeholder(self, chart_id: str, page: str) -> str:
+        if chart_id not in self.specs:
+            raise BuildError(f"docs/{page}", f"unknown chart id {chart_id!r}; charts are declared in docs/data/charts.yaml")
+        self.used.add(chart_id)
+        spec = self.specs[chart_id]
+        return render(spec, self.dataset(spec), page)
+
+    def downloads(self) -> dict[str, str]:
+        """Site path -> CSV text for every chart's table."""
+        return {chart_csv_path(spec): table_csv(self.dataset(spec)) for spec in self.specs.values()}

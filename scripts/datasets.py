@@ -1,0 +1,165 @@
+"""The data sets that charts draw from, each with its schema declared once.
+
+A data set is either a file under docs/data/ (CSV for measurements, YAML for facts) or rows derived
+from the tools registry. Each yields typed rows, the columns to show in the data table, and a
+provenance line. Measurement CSVs carry their provenance in required columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from scripts.datafiles import Field, load_yaml, read_csv, validate_record
+from scripts.errors import BuildError
+from scripts.registry import Registry
+
+CAPABILITY_VALUES = ("yes", "partial", "no")
+
+# Columns every measurement CSV carries, so each row says where and how it was measured.
+PROVENANCE_FIELDS = (
+    Field("cpu", description="CPU model"),
+    Field("cores", "int", description="logical cores visible to the run"),
+    Field("threads", "int", description="threads the libraries were allowed"),
+    Field("versions", description="package versions, 'name=version' separated by spaces"),
+    Field("date", "date"),
+    Field("script", description="the script that wrote the row, relative to the repository"),
+    Field("commit", description="git commit of the repository when measured"),
+)
+
+
+@dataclass
+class Column:
+    name: str
+    label: str
+    unit: str | None = None
+    shown: bool = True  # False: used by a chart's encoding but left out of its data table
+
+
+@dataclass
+class Dataset:
+    name: str
+    rows: list[dict]
+    columns: list[Column]
+    provenance: str            # HTML, escaped
+    source_file: str | None    # docs-relative path of the raw file, if there is one
+
+    def column(self, name: str, where: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise BuildError(where, f"data set {self.name!r} has no column {name!r}; "
+                                f"columns: {', '.join(c.name for c in self.columns)}")
+
+
+def _start_date(partial: str) -> dt.date:
+    parts = [int(p) for p in partial.split("-")] + [1, 1]
+    return dt.date(parts[0], parts[1], parts[2])
+
+
+def tools_dataset(registry: Registry, docs_dir: Path) -> Dataset:
+    rows = []
+    for tool in sorted(registry.tools.values(), key=lambda t: _start_date(t.first_release)):
+        successor = registry.tools[tool.successor].name if tool.successor else ""
+        rows.append({
+            "tool": tool.name, "part": registry.parts[tool.part].title, "first_release": tool.first_release,
+            "start": _start_date(tool.first_release), "end": tool.verified, "status": tool.status,
+            "successor": successor, "source": tool.sources["first_release"],
+            "status_source": tool.sources["status"],
+        })
+    verified = sorted({t.verified for t in registry.tools.values()})
+    provenance = (f"Facts from the tools registry (docs/data/tools/, one file per tool); each row links its "
+                  f"sources. Last verified {verified[0].isoformat()}"
+                  + (f" to {verified[-1].isoformat()}" if verified[-1] != verified[0] else "") + ".")
+    columns = [Column("tool", "Tool"), Column("part", "Part"), Column("first_release", "First release"),
+               Column("status", "Status"), Column("successor", "Successor"), Column("source", "Source (release)"),
+               Column("status_source", "Source (status)"),
+               Column("start", "Start", shown=False), Column("end", "Verified", shown=False)]
+    return Dataset("tools", rows, columns, html.escape(provenance), None)
+
+
+CAPABILITY_FIELDS = (Field("id", "slug"), Field("label"))
+CELL_FIELDS = (
+    Field("tool", "slug"),
+    Field("capability", "slug"),
+    Field("value", "choice", choices=CAPABILITY_VALUES),
+    Field("note", required=False, nullable=True),
+    Field("source", "url"),
+)
+
+
+def capabilities_dataset(registry: Registry, docs_dir: Path) -> Dataset:
+    path = docs_dir / "data" / "capabilities.yaml"
+    data = load_yaml(path)
+    if not isinstance(data, dict) or set(data) != {"capabilities", "cells"}:
+        raise BuildError(str(path), "expected the keys 'capabilities' and 'cells'")
+    capabilities = {}
+    for i, item in enumerate(data["capabilities"], start=1):
+        c = validate_record(item, CAPABILITY_FIELDS, f"{path}, capability {i}")
+        capabilities[c["id"]] = c["label"]
+    rows, seen = [], {}
+    for i, item in enumerate(data["cells"], start=1):
+        where = f"{path}, cell {i}"
+        cell = validate_record(item, CELL_FIELDS, where)
+        registry.tool(cell["tool"], f"{where}, field 'tool'")
+        if cell["capability"] not in capabilities:
+            raise BuildError(f"{where}, field 'capability'", f"unknown capability {cell['capability']!r}; "
+                                                             f"expected one of {', '.join(capabilities)}")
+        key = (cell["tool"], cell["capability"])
+        if key in seen:
+            raise BuildError(where, f"duplicate key tool={key[0]}, capability={key[1]} (first in cell {seen[key]})")
+        seen[key] = i
+        rows.append({"tool": registry.tools[cell["tool"]].name, "capability": capabilities[cell["capability"]],
+                     "value": cell["value"], "note": cell["note"] or "", "source": cell["source"]})
+    tools = {r["tool"] for r in rows}
+    for tool in tools:
+        missing = [label for label in capabilities.values() if (tool, label) not in {(r["tool"], r["capability"]) for r in rows}]
+        if missing:
+            raise BuildError(str(path), f"tool {tool!r} has no cell for {', '.join(missing)}: every pair must be stated")
+    columns = [Column("tool", "Tool"), Column("capability", "Capability"), Column("value", "Supported"),
+               Column("note", "Note"), Column("source", "Source")]
+    return Dataset("capabilities", rows, columns,
+                   "Facts from docs/data/capabilities.yaml; each row links the official page that states it.",
+                   "data/capabilities.yaml")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A measurement CSV under docs/data/: its own columns, then the provenance columns."""
+
+    file: str
+    fields: tuple[Field, ...]
+    key: tuple[str, ...]
+    labels: dict
+
+    def load(self, registry: Registry, docs_dir: Path) -> Dataset:
+        table = read_csv(docs_dir / "data" / self.file, self.fields + PROVENANCE_FIELDS, self.key)
+        columns = [Column(f.name, self.labels.get(f.name, f.name), f.unit) for f in self.fields]
+        return Dataset(self.file, table.rows, columns, measurement_provenance(table.rows), f"data/{self.file}")
+
+
+def measurement_provenance(rows: list[dict]) -> str:
+    """One line per distinct machine/run, so mixed sources (CPU and GPU series) stay visible."""
+    runs = []
+    for row in rows:
+        run = (f"Measured by {row['script']} on {row['cpu']} ({row['cores']} cores, {row['threads']} threads), "
+               f"{row['date'].isoformat()}, commit {row['commit']}; {row['versions']}.")
+        if run not in runs:
+            runs.append(run)
+    return "<br>".join(html.escape(r) for r in runs)
+
+
+# name -> loader. Measurement files register here with their schema.
+DATASETS: dict[str, Callable[[Registry, Path], Dataset]] = {
+    "tools": tools_dataset,
+    "capabilities": capabilities_dataset,
+}
+
+
+def load_dataset(name: str, registry: Registry, docs_dir: Path, where: str) -> Dataset:
+    if name not in DATASETS:
+        raise BuildError(where, f"unknown data set {name!r}; known: {', '.join(sorted(DATASETS))}")
+    return DATASETS[name](registry, docs_dir)

@@ -1,0 +1,107 @@
+"""Scaffold a new tool: registry entry, page and notebook, so that `make test` passes at once.
+
+    python -m scripts.new_tool --id my-tool --part research-frameworks --name "My Tool"
+
+The generated registry entry is marked with TODO values that the build accepts only as
+placeholders for facts still to be checked: replace each with a sourced fact before review.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+import nbformat
+
+from scripts.datafiles import SLUG, load_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+REGISTRY_TEMPLATE = """\
+id: {id}
+name: {name}
+part: {part}
+description: TODO one sentence on what {name} is.
+maintainer: TODO who maintains it
+license: TODO SPDX identifier
+first_release: "{year}"
+status: active
+successor: null
+status_note: null
+platforms: [linux]
+hardware: [cpu]
+links:
+  home: https://example.org/TODO
+  docs: https://example.org/TODO
+  repository: null
+execution:
+  mode: main
+  env: null
+  gpu: null
+  reason: null
+sources:
+  maintainer: https://example.org/TODO
+  license: https://example.org/TODO
+  first_release: https://example.org/TODO
+  status: https://example.org/TODO
+  platforms: https://example.org/TODO
+  hardware: https://example.org/TODO
+verified: {today}
+"""
+
+PAGE_TEMPLATE = """\
+# {name}
+
+<!-- card: {id} -->
+"""
+
+
+def notebook(name: str, env: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": f"fieldguide-{env}", "display_name": f"Field guide ({env})", "language": "python"}
+    nb.metadata["fieldguide"] = {"env": env, "inputs": [], "packages": []}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"# {name} notebook\n\nWhat this notebook shows, and on what data."),
+        nbformat.v4.new_code_cell("import platform\n\nprint(platform.python_version())"),
+    ]
+    return nb
+
+
+def scaffold(tool_id: str, part: str, name: str, root: Path = ROOT, env: str = "main") -> list[Path]:
+    if not SLUG.match(tool_id):
+        raise SystemExit(f"--id {tool_id!r}: expected a lowercase slug such as 'onnx-runtime'")
+    parts = [p["id"] for p in load_yaml(root / "docs" / "data" / "parts.yaml")]
+    if part not in parts:
+        raise SystemExit(f"--part {part!r}: expected one of {', '.join(parts)}")
+    today = dt.date.today()
+    files = {
+        root / "docs" / "data" / "tools" / f"{tool_id}.yaml":
+            REGISTRY_TEMPLATE.format(id=tool_id, name=name, part=part, year=today.year, today=today.isoformat()),
+        root / "docs" / part / f"{tool_id}.md": PAGE_TEMPLATE.format(id=tool_id, name=name),
+        root / "notebooks" / f"{tool_id}.ipynb": nbformat.writes(notebook(name, env)) + "\n",
+    }
+    existing = [str(p.relative_to(root)) for p in files if p.exists()]
+    if existing:
+        raise SystemExit(f"not overwriting existing files: {', '.join(existing)}")
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return list(files)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--id", required=True)
+    parser.add_argument("--part", required=True)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--env", default="main", help="notebook environment (a requirements/<env>.lock)")
+    args = parser.parse_args(argv)
+    for path in scaffold(args.id, args.part, args.name, env=args.env):
+        print(f"created {path.relative_to(ROOT)}")
+    print("next: replace every TODO in the registry entry with a sourced fact, write the page and the notebook")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

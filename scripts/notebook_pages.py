@@ -1,0 +1,160 @@
+"""Turns executed notebooks into light, searchable pages.
+
+mkdocs-jupyter renders the HTML; this module prepares its input and cleans its output:
+plotly figures become site-rendered charts, the ~575 KB of inlined CSS becomes one shared
+stylesheet trimmed to the classes in use, and prompts and copy-button text leave the page (and
+so the search index). It also writes the download link, the banner and the environment stamp.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import nbformat
+
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+STYLESHEET = "assets/stylesheets/notebook.css"
+
+# Whole elements mkdocs-jupyter puts into each page that the site replaces or does not need:
+# inline stylesheets, the clipboard script, and MathJax / Mermaid / RequireJS loaded from CDNs.
+_STYLE = re.compile(r"<style\b[^>]*>.*?</style>", re.DOTALL | re.IGNORECASE)
+_SCRIPT = re.compile(r"<script\b(?![^>]*type=\"application/json\")[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
+_CLIPBOARD = re.compile(r'<div class="zeroclipboard-container">.*?</clipboard-copy>\s*</div>', re.DOTALL)
+_PROMPT = re.compile(r'(<div class="jp-(?:InputPrompt|OutputPrompt)[^"]*"[^>]*>).*?(</div>)', re.DOTALL)
+_CLASS_ATTR = re.compile(r'class="([^"]*)"')
+
+
+def figure_html(figure: dict, label: str) -> str:
+    """A plotly figure as markup that the site's charts.js draws with the self-hosted plotly.js."""
+    data = json.dumps(figure, separators=(",", ":")).replace("</", "<\\/")
+    return (f'<div class="fg-plot" role="img" aria-label="{html.escape(label)}">'
+            f'<script type="application/json" class="fg-plot__figure">{data}</script></div>')
+
+
+def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Give plotly outputs an HTML form nbconvert can render (it drops the JSON mimetype)."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if PLOTLY_MIME in data:
+                figure = data.pop(PLOTLY_MIME)
+                title = (figure.get("layout", {}).get("title") or {})
+                label = title.get("text") if isinstance(title, dict) else str(title)
+                data["text/html"] = figure_html(figure, label or "Chart produced by this notebook")
+                data.pop("text/plain", None)
+    return nb
+
+
+def clean(content: str) -> str:
+    """Strip what mkdocs-jupyter inlines into every notebook page."""
+    content = _STYLE.sub("", content)
+    content = _SCRIPT.sub("", content)
+    content = _CLIPBOARD.sub("", content)
+    return _PROMPT.sub(r"\1\2", content)
+
+
+def used_classes(content: str) -> set[str]:
+    return {name for attr in _CLASS_ATTR.findall(content) for name in attr.split()}
+
+
+def _split_rules(css: str) -> list[tuple[str, str]]:
+    """Top-level (prelude, body) pairs of a stylesheet, braces matched; bodies keep nesting."""
+    rules, i, depth, start, prelude = [], 0, 0, 0, ""
+    while i < len(css):
+        ch = css[i]
+        if ch == "{":
+            if depth == 0:
+                prelude, start = css[start:i].strip(), i + 1
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                rules.append((prelude, css[start:i]))
+                start = i + 1
+        elif ch == ";" and depth == 0:  # @charset / @import statements
+            start = i + 1
+        i += 1
+    return rules
+
+
+def trim_css(css: str, classes: set[str]) -> str:
+    """Keep only rules whose selectors could match markup using ``classes``."""
+    out = []
+    for prelude, body in _split_rules(css):
+        if prelude.startswith("@media") or prelude.startswith("@supports"):
+            inner = trim_css(body, classes)
+            if inner:
+                out.append(f"{prelude}{{{inner}}}")
+        elif prelude.startswith("@"):
+            if "keyframes" in prelude:
+                out.append(f"{prelude}{{{body}}}")
+        else:
+            selectors = [s for s in prelude.split(",")
+                         if set(re.findall(r"\.([A-Za-z0-9_-]+)", s)) <= classes]
+            if selectors:
+                out.append(f"{','.join(selectors)}{{{body}}}")
+    return "".join(out)
+
+
+def stylesheet(assets: Path, classes: set[str]) -> str:
+    """The shared notebook stylesheet: mkdocs-jupyter's CSS trimmed, light and dark schemes."""
+    base = (assets / "index.css").read_text(encoding="utf-8").replace(".highlight ", ".highlight-ipynb ")
+    light = (assets / "theme-light.css").read_text(encoding="utf-8")
+    dark = (assets / "theme-dark.css").read_text(encoding="utf-8").replace(
+        ".jupyter-wrapper{", '[data-md-color-scheme="slate"] .jupyter-wrapper{')
+    return trim_css(base, classes | {"jupyter-wrapper"}) + light + dark
+
+
+def banner(nb: nbformat.NotebookNode, executed: bool) -> str:
+    recorded = nb.metadata.get("fieldguide", {}).get("recorded")
+    if recorded:
+        return ('<div class="admonition info fg-nb-banner"><p class="admonition-title">Recorded on '
+                f'{html.escape(recorded["gpu"])}, {html.escape(str(recorded["date"]))}</p><p>This notebook needs '
+                'hardware the site is not built on. Its outputs were recorded by <code>'
+                f'{html.escape(recorded["command"])}</code> and are shown as recorded; the build does not re-run it. '
+                'The provenance is at the end of the page.</p></div>')
+    if not executed:
+        return ('<div class="admonition warning fg-nb-banner"><p class="admonition-title">Not executed in this '
+                'preview</p><p>This page shows the notebook without outputs: <code>make preview</code> does not '
+                'run notebooks. <code>make serve</code> and the published site show it executed.</p></div>')
+    return ""
+
+
+def _versions(packages: dict) -> str:
+    return ", ".join(f"{html.escape(name)} {html.escape(str(v))}" for name, v in sorted(packages.items()))
+
+
+def stamp(nb: nbformat.NotebookNode) -> str:
+    meta = nb.metadata.get("fieldguide", {})
+    if meta.get("recorded"):
+        r = meta["recorded"]
+        parts = [f"Recorded {html.escape(str(r['date']))} on {html.escape(r['gpu'])}",
+                 f"driver {html.escape(str(r.get('driver', '?')))}, CUDA {html.escape(str(r.get('cuda', '?')))}",
+                 f"Python {html.escape(str(r.get('python', '?')))}", _versions(r.get("packages", {})),
+                 f"command <code>{html.escape(r['command'])}</code>"]
+    elif meta.get("execution"):
+        e = meta["execution"]
+        parts = [f"Executed {html.escape(e['date'])} in {e['duration_s']} s",
+                 f"environment <code>{html.escape(e['env'])}</code>", f"Python {html.escape(e['python'])}",
+                 _versions(e.get("packages", {})),
+                 f"CPU: {html.escape(e['cpu'])} ({e['cores']} cores), no GPU"]
+    else:
+        return ""
+    return '<div class="fg-nb-stamp"><p>' + " · ".join(p for p in parts if p) + "</p></div>"
+
+
+def links(notebook_id: str, repo_url: str, branch: str = "main") -> str:
+    colab = repo_url.replace("https://github.com/", "https://colab.research.google.com/github/")
+    return (f'<p class="fg-nb-links"><a href="{notebook_id}.ipynb" download>Download notebook (.ipynb, with outputs)</a>'
+            f' · <a href="{colab}/blob/{branch}/notebooks/{notebook_id}.ipynb">Open in Colab</a>'
+            f' · <a href="{repo_url}/blob/{branch}/notebooks/{notebook_id}.ipynb">Source</a></p>')
+
+
+def finish(content: str, nb: nbformat.NotebookNode, notebook_id: str, repo_url: str, executed: bool,
+           stylesheet_url: str) -> str:
+    """The full notebook page body: stylesheet link, links, banner, cleaned notebook, stamp."""
+    return (f'<link rel="stylesheet" href="{stylesheet_url}">' + links(notebook_id, repo_url)
+            + banner(nb, executed) + clean(content) + stamp(nb))

@@ -1,0 +1,98 @@
+"""What one build of the site needs, computed once per build: the registry, the notebooks (executed
+or taken from the cache) and the pages they become. The MkDocs hook (hooks.py) only adapts this."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from scripts import executor, notebook_pages
+from scripts.cards import card, parts_map, tool_list
+from scripts.charts import Charts
+from scripts.registry import Registry, load_registry
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flag(name: str, default: str) -> bool:
+    return os.environ.get(name, default).strip().lower() not in ("0", "false", "no", "")
+
+
+@dataclass
+class SiteBuild:
+    root: Path
+    docs_dir: Path
+    cache: Path
+    execute: bool
+    jobs: int
+    registry: Registry | None = None
+    charts: Charts | None = None
+    notebooks: dict[str, executor.Notebook] = field(default_factory=dict)
+    # tool id -> path of the notebook page's input (merged, prepared copy)
+    pages: dict[str, Path] = field(default_factory=dict)
+    executed: set[str] = field(default_factory=set)
+
+    @classmethod
+    def from_env(cls, docs_dir: Path, root: Path = ROOT) -> "SiteBuild":
+        return cls(
+            root=root,
+            docs_dir=docs_dir,
+            cache=Path(os.environ.get("FIELDGUIDE_CACHE", root / ".cache" / "fieldguide")).resolve(),
+            execute=_flag("FIELDGUIDE_EXECUTE", "1"),
+            jobs=int(os.environ.get("FIELDGUIDE_JOBS", os.cpu_count() or 1)),
+        )
+
+    @property
+    def workspace(self) -> executor.Workspace:
+        return executor.Workspace(self.root, self.cache)
+
+    def load(self, log=print) -> None:
+        """Read and validate all inputs; execute stale notebooks; write the page inputs."""
+        self.registry = load_registry(self.docs_dir / "data")
+        self.charts = Charts(self.docs_dir, self.registry)
+        self.notebooks = {}
+        for path in sorted((self.root / "notebooks").glob("*.ipynb")):
+            nb = executor.Notebook.read(path)
+            self.registry.tool(nb.id, f"{path} (a notebook is named by its tool's registry id)")
+            self.notebooks[nb.id] = nb
+        todo = executor.plan(list(self.notebooks.values()), self.workspace)
+        if self.execute:
+            if todo.stale:
+                log(f"executing {len(todo.stale)} notebook(s) with {self.jobs} job(s): "
+                    + ", ".join(nb.id for nb in todo.stale))
+            executor.execute_stale(todo, self.workspace, self.jobs, log=log)
+            executor.prune(todo, self.workspace)
+        self.executed = set(todo.fresh)
+        self.pages = {}
+        for notebook_id, notebook in self.notebooks.items():
+            if notebook.recorded:
+                nb = notebook.nb
+            elif notebook_id in todo.fresh:
+                nb = executor.merge(notebook.nb, nbformat.read(todo.fresh[notebook_id], as_version=4))
+            else:
+                nb = notebook.nb
+            target = self.cache / "pages" / "notebooks" / f"{notebook_id}.ipynb"
+            text = nbformat.writes(notebook_pages.prepare(nb))
+            if not target.is_file() or target.read_text(encoding="utf-8") != text:
+                executor.atomic_write(target, text)
+            self.pages[notebook_id] = target
+
+    def notebook_page(self, notebook_id: str) -> str:
+        return f"notebooks/{notebook_id}.ipynb"
+
+    def placeholder_handlers(self) -> dict:
+        notebooks = set(self.notebooks)
+        return {
+            "card": lambda arg, page: card(arg, page, self.registry, notebooks),
+            "tools": lambda arg, page: tool_list(arg, page, self.registry, notebooks),
+            "map": lambda arg, page: parts_map(arg, page, self.registry),
+            "chart": self.charts.placeholder,
+        }
+
+    def is_executed(self, notebook_id: str) -> bool:
+        nb = self.notebooks[notebook_id]
+        return bool(nb.recorded) or notebook_id in self.executed
+
