@@ -230,7 +230,9 @@ async def _execute(notebook: Notebook, ws: Workspace, threads: int, cell_timeout
             for number, cell in enumerate(nb.cells, start=1):
                 await client.async_execute_cell(cell, number - 1, execution_count=client.code_cells_executed + 1)
             number, cell = 0, nbformat.v4.new_code_cell(STAMP_CODE % (notebook.packages,))
-            stamp = await client.async_execute_cell(cell, len(nb.cells), store_history=False)
+            nb.cells.append(cell)  # nbclient writes outputs through the notebook's cell list
+            stamp = await client.async_execute_cell(cell, len(nb.cells) - 1, store_history=False)
+            nb.cells.pop()
     except NoSuchKernel:
         raise BuildError(where, f"environment {notebook.env!r} is not set up (no kernel 'fieldguide-{notebook.env}'); "
                                 f"run `make env-{notebook.env}`") from None
@@ -258,6 +260,8 @@ def _run_one(path: str, root: str, cache: str, threads: int, cell_timeout: int) 
         executed = asyncio.run(_execute(notebook, ws, threads, cell_timeout))
     except BuildError as exc:
         return notebook.id, str(exc)
+    except Exception as exc:  # anything else still names the notebook
+        return notebook.id, f"{path}: {type(exc).__name__}: {exc}"
     atomic_write(cached_path(notebook, ws, key), nbformat.writes(executed))
     return notebook.id, None
 

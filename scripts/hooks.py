@@ -50,8 +50,12 @@ def on_config(config):
 # Runs before mkdocs-jupyter's on_files, which must see the notebook pages to render them.
 @event_priority(100)
 def on_files(files, config):
-    for notebook_id, path in state.pages.items():
-        files.append(File.generated(config, state.notebook_page(notebook_id), abs_src_path=str(path)))
+    for notebook_id in state.pages:
+        # A plain File rooted in the cache (mkdocs-jupyter's wrapper needs a real source folder).
+        files.append(File(state.notebook_page(notebook_id), src_dir=str(state.cache / "pages"),
+                          dest_dir=config["site_dir"], use_directory_urls=config["use_directory_urls"]))
+        files.append(File.generated(config, f"notebooks/{notebook_id}/{notebook_id}.ipynb",
+                                    abs_src_path=str(state.download(notebook_id))))
     files.append(File.generated(config, PLOTLY_URL, abs_src_path=str(PLOTLY_BUNDLE)))
     for path, text in state.charts.downloads().items():
         files.append(File.generated(config, path, content=text))

@@ -8,6 +8,7 @@ so the search index). It also writes the download link, the banner and the envir
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 import re
@@ -36,6 +37,7 @@ def figure_html(figure: dict, label: str) -> str:
 
 def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Give plotly outputs an HTML form nbconvert can render (it drops the JSON mimetype)."""
+    nb = copy.deepcopy(nb)
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})

@@ -138,13 +138,19 @@ def load_registry(data_dir: Path) -> Registry:
     files = sorted((data_dir / "tools").glob("*.yaml"))
     if not files:
         raise BuildError(str(data_dir / "tools"), "no tool files found")
+    entries = []
     for path in files:
         data = load_yaml(path)
         name = data.get("id") if isinstance(data, dict) else None
         where = f"{path}, tool '{name or path.stem}'"
-        clean = validate_record(data, TOOL_FIELDS, where)
-        if clean["id"] in tools:
-            raise BuildError(f"{where}, field 'id'", f"duplicate id, already declared by {tools[clean['id']].path}")
+        entries.append((path, where, validate_record(data, TOOL_FIELDS, where)))
+    declared: dict[str, Path] = {}
+    for path, where, clean in entries:  # duplicates first: a copied file also has the wrong name
+        if clean["id"] in declared:
+            other = declared[clean["id"]]
+            raise BuildError(f"{where}, field 'id'", f"duplicate id, also declared by {other}")
+        declared[clean["id"]] = path
+    for path, where, clean in entries:
         if clean["id"] != path.stem:
             raise BuildError(f"{where}, field 'id'", f"must equal the file name {path.stem!r}")
         _check_tool(clean, where, parts)

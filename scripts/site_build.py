@@ -21,6 +21,11 @@ def _flag(name: str, default: str) -> bool:
     return os.environ.get(name, default).strip().lower() not in ("0", "false", "no", "")
 
 
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        executor.atomic_write(path, text)
+
+
 @dataclass
 class SiteBuild:
     root: Path
@@ -74,11 +79,13 @@ class SiteBuild:
                 nb = executor.merge(notebook.nb, nbformat.read(todo.fresh[notebook_id], as_version=4))
             else:
                 nb = notebook.nb
-            target = self.cache / "pages" / "notebooks" / f"{notebook_id}.ipynb"
-            text = nbformat.writes(notebook_pages.prepare(nb))
-            if not target.is_file() or target.read_text(encoding="utf-8") != text:
-                executor.atomic_write(target, text)
-            self.pages[notebook_id] = target
+            # The download is the notebook as Jupyter shows it; the page input has site-drawn figures.
+            _write_if_changed(self.download(notebook_id), nbformat.writes(nb))
+            self.pages[notebook_id] = self.cache / "pages" / self.notebook_page(notebook_id)
+            _write_if_changed(self.pages[notebook_id], nbformat.writes(notebook_pages.prepare(nb)))
+
+    def download(self, notebook_id: str) -> Path:
+        return self.cache / "downloads" / f"{notebook_id}.ipynb"
 
     def notebook_page(self, notebook_id: str) -> str:
         return f"notebooks/{notebook_id}.ipynb"

@@ -1,0 +1,38 @@
+"""Shared fixtures: one strict build of the real site for the whole test run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_build(root: Path, site_dir: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
+        cwd=root, env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
+        capture_output=True, text=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The site built once, strictly, with every notebook executed (or taken from the cache)."""
+    site_dir = tmp_path_factory.mktemp("site")
+    result = run_build(ROOT, site_dir)
+    assert result.returncode == 0, f"strict build failed:\n{result.stdout[-4000:]}\n{result.stderr[-8000:]}"
+    return site_dir
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A writable copy of docs/data for tests that break a data file."""
+    target = tmp_path / "data"
+    shutil.copytree(ROOT / "docs" / "data", target)
+    return target
