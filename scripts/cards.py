@@ -71,7 +71,7 @@ def card(tool_id: str, page: str, registry: Registry, notebooks: set[str]) -> st
     return (
         f'<div class="fg-card" markdown>\n\n'
         f"{escape(tool.description)}\n\n"
-        f"| {escape(tool.name)} at a glance | |\n|---|---|\n{body}\n\n"
+        f"| {escape(tool.name)} | At a glance |\n|---|---|\n{body}\n\n"
         f'<small class="fg-card__verified">Facts last verified {tool.verified.isoformat()} · '
         f"[registry entry]({registry_file})</small>\n\n</div>\n"
     )

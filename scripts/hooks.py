@@ -83,6 +83,7 @@ def on_page_content(html, page, config, files):
     page.edit_url = f"{config['repo_url']}/edit/main/notebooks/{notebook_id}.ipynb"
     nb = nbformat.read(state.pages[notebook_id], as_version=4)
     notebook_classes.update(notebook_pages.used_classes(html))
+    notebook_pages.align_toc(list(page.toc), html)
     stylesheet = "../../" + notebook_pages.STYLESHEET if config["use_directory_urls"] else "../" + notebook_pages.STYLESHEET
     return notebook_pages.finish(html, nb, notebook_id, config["repo_url"], state.is_executed(notebook_id), stylesheet)
 

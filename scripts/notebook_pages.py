@@ -23,7 +23,8 @@ STYLESHEET = "assets/stylesheets/notebook.css"
 # inline stylesheets, the clipboard script, and MathJax / Mermaid / RequireJS loaded from CDNs.
 _STYLE = re.compile(r"<style\b[^>]*>.*?</style>", re.DOTALL | re.IGNORECASE)
 _SCRIPT = re.compile(r"<script\b(?![^>]*type=\"application/json\")[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
-_CLIPBOARD = re.compile(r'<div class="zeroclipboard-container">.*?</clipboard-copy>\s*</div>', re.DOTALL)
+_CLIPBOARD = re.compile(r'<div class="zeroclipboard-container">.*?</clipboard-copy>\s*</div>'
+                        r'|<div class="clipboard-copy-txt"[^>]*>.*?</div>', re.DOTALL)
 _PROMPT = re.compile(r'(<div class="jp-(?:InputPrompt|OutputPrompt)[^"]*"[^>]*>).*?(</div>)', re.DOTALL)
 _CLASS_ATTR = re.compile(r'class="([^"]*)"')
 
@@ -153,6 +154,37 @@ def links(notebook_id: str, repo_url: str, branch: str = "main") -> str:
     return (f'<p class="fg-nb-links"><a href="{notebook_id}.ipynb" download>Download notebook (.ipynb, with outputs)</a>'
             f' · <a href="{colab}/blob/{branch}/notebooks/{notebook_id}.ipynb">Open in Colab</a>'
             f' · <a href="{repo_url}/blob/{branch}/notebooks/{notebook_id}.ipynb">Source</a></p>')
+
+
+_HEADING = re.compile(r'<h([1-6]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def align_toc(items: list, content: str) -> None:
+    """Point the table of contents at the headings' real ids.
+
+    mkdocs-jupyter builds the TOC from the Markdown but nbconvert writes the heading ids, and the
+    two treat code spans differently (``nn.Module``): match them by order and level, and take the
+    ids and titles from the HTML.
+    """
+    headings = [(int(level), hid, html.unescape(_TAG.sub("", inner)).rstrip("¶").strip())
+                for level, hid, inner in _HEADING.findall(content)]
+    flat = []
+
+    def walk(entries):
+        for entry in entries:
+            flat.append(entry)
+            walk(entry.children)
+
+    walk(items)
+    position = 0
+    for entry in flat:
+        while position < len(headings) and headings[position][0] != entry.level:
+            position += 1
+        if position == len(headings):
+            return
+        _, entry.id, entry.title = headings[position]
+        position += 1
 
 
 def finish(content: str, nb: nbformat.NotebookNode, notebook_id: str, repo_url: str, executed: bool,

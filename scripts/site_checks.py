@@ -60,26 +60,30 @@ def _is_external(url: str) -> bool:
     return bool(parts.scheme in ("http", "https") or url.strip().startswith("//"))
 
 
-def _target(site: Path, page: Path, url: str) -> tuple[Path, str]:
+def _target(site: Path, page: Path, url: str, base: str) -> tuple[Path, str]:
     parts = urlsplit(url)
     rel_page = page.relative_to(site).as_posix()
     path = unquote(parts.path)
-    target = posixpath.normpath(posixpath.join(posixpath.dirname(rel_page), path)) if path else rel_page
+    if path.startswith("/"):  # absolute paths (the 404 page uses them) start at site_url's path
+        path = "/" + path[len(base):] if path.startswith(base) else path
+        target = posixpath.normpath(path.lstrip("/") or ".")
+    else:
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(rel_page), path)) if path else rel_page
     resolved = site / target
     if resolved.is_dir():
         resolved = resolved / "index.html"
     return resolved, unquote(parts.fragment)
 
 
-def check_links(site: Path) -> list[str]:
-    """Broken internal links and anchors, as 'page: url (reason)'."""
+def check_links(site: Path, base: str = "/") -> list[str]:
+    """Broken internal links and anchors, as 'page: url (reason)'; ``base`` is site_url's path."""
     pages = {p: scan_page(p) for p in site.rglob("*.html")}
     problems = []
     for page, scan in pages.items():
         for url in scan.links:
             if _is_external(url) or url.startswith(("mailto:", "javascript:", "data:")):
                 continue
-            target, fragment = _target(site, page, url)
+            target, fragment = _target(site, page, url, base)
             where = f"{page.relative_to(site)}: {url}"
             if not target.exists():
                 problems.append(f"{where} (no such file: {target.relative_to(site) if target.is_relative_to(site) else target})")

@@ -1,0 +1,156 @@
+"""Tests on the built HTML of the real site (built once per run, see conftest.py)."""
+
+import json
+import re
+from urllib.parse import urlsplit
+
+import nbformat
+import pytest
+import yaml
+
+from scripts import site_checks
+from scripts.registry import load_registry
+from tests.conftest import ROOT
+
+REGISTRY = load_registry(ROOT / "docs" / "data")
+
+
+def page(site, path):
+    return (site / path).read_text(encoding="utf-8")
+
+
+def test_every_internal_link_and_anchor_resolves(site):
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    assert site_checks.check_links(site, base=urlsplit(config["site_url"]).path) == []
+
+
+def test_link_checker_catches_broken_links_and_anchors(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "index.html").write_text('<h2 id="here">x</h2><a href="../b/">b</a><a href="#gone">g</a>'
+                                               '<a href="#here">ok</a><a href="../notebooks/x/#cell">nb</a>')
+    (tmp_path / "notebooks" / "x").mkdir(parents=True)
+    (tmp_path / "notebooks" / "x" / "index.html").write_text('<h1 id="title">x</h1>')
+    problems = site_checks.check_links(tmp_path)
+    assert problems == ["a/index.html: #gone (no anchor #gone in a/index.html)",
+                        "a/index.html: ../b/ (no such file: b)",
+                        "a/index.html: ../notebooks/x/#cell (no anchor #cell in notebooks/x/index.html)"]
+
+
+def test_no_page_loads_anything_from_another_host(site):
+    assert site_checks.check_third_party(site) == []
+
+
+@pytest.mark.parametrize("html, kind", [
+    ('<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">', "link stylesheet"),
+    ('<link rel="preconnect" href="https://fonts.gstatic.com">', "link preconnect"),
+    ('<script src="https://cdn.plot.ly/plotly-2.js"></script>', "script"),
+    ('<img src="//example.org/logo.png" alt="logo">', "img"),
+    ('<iframe src="https://www.youtube.com/embed/x"></iframe>', "iframe"),
+    ('<div style="background: url(https://example.org/bg.png)"></div>', "div style"),
+])
+def test_third_party_check_catches_each_kind(tmp_path, html, kind):
+    (tmp_path / "index.html").write_text(html)
+    problems = site_checks.check_third_party(tmp_path)
+    assert len(problems) == 1 and f"<{kind}>" in problems[0]
+
+
+def test_third_party_check_reads_stylesheets(tmp_path):
+    (tmp_path / "x.css").write_text('@import "https://fonts.googleapis.com/css2?family=Inter";')
+    assert len(site_checks.check_third_party(tmp_path)) == 1
+
+
+def test_no_github_api_call_from_the_repository_link(site):
+    html = page(site, "index.html")
+    assert 'data-md-component="source"' not in html
+    assert 'class="md-source"' in html
+
+
+@pytest.mark.parametrize("tool_id", sorted(REGISTRY.tools))
+def test_every_tool_has_a_page_with_its_card(site, tool_id):
+    tool = REGISTRY.tools[tool_id]
+    html = page(site, f"{tool.part}/{tool.id}/index.html")
+    card = re.search(r'<div class="fg-card">(.*?)</div>', html, re.DOTALL)
+    assert card, f"{tool_id}: no card"
+    text = card.group(1)
+    assert "Facts last verified " + tool.verified.isoformat() in text
+    for url in tool.sources.values():
+        assert f'href="{url}"' in text.replace("&amp;", "&")
+    if tool.successor:
+        successor = REGISTRY.tools[tool.successor]
+        href = f"../{successor.id}/" if successor.part == tool.part else f"../../{successor.part}/{successor.id}/"
+        assert f'successor: <a href="{href}">{successor.name}</a>' in text
+
+
+@pytest.mark.parametrize("part_id", sorted(REGISTRY.parts))
+def test_part_index_lists_its_tools(site, part_id):
+    html = page(site, f"{part_id}/index.html")
+    for tool in REGISTRY.tools_in(part_id):
+        assert f'href="{tool.id}/"' in html, f"{part_id} index does not link {tool.id}"
+
+
+def test_home_page_maps_every_part_and_tool(site):
+    html = page(site, "index.html")
+    for part in REGISTRY.parts.values():
+        assert f'href="{part.id}/"' in html
+    for tool in REGISTRY.tools.values():
+        assert f'href="{tool.part}/{tool.id}/"' in html
+
+
+def test_navigation_follows_the_parts(site):
+    html = page(site, "index.html")
+    nav = html[html.index('class="md-nav md-nav--primary"'):]
+    entries = re.findall(r'<(?:a|label)\b([^>]*)>\s*<span class="md-ellipsis">\s*([^<]+?)\s*</span>', nav)
+    labels = [text for attrs, text in entries if "md-nav__link" in attrs and 'href="#' not in attrs]
+    sections = [label for label in labels if label in {p.title for p in REGISTRY.parts.values()}]
+    assert sections == [part.title for part in REGISTRY.parts.values()]
+    assert labels.index("How to read this guide") < labels.index(sections[0])
+    assert labels.index(sections[-1]) < labels.index("Contributing")
+
+
+def notebook_ids():
+    return sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook_id", notebook_ids())
+def test_notebook_page_shows_outputs_stamp_and_links(site, notebook_id):
+    html = page(site, f"notebooks/{notebook_id}/index.html")
+    assert "jp-OutputArea-output" in html, "no outputs rendered"
+    assert 'class="fg-nb-stamp"' in html
+    assert f'href="{notebook_id}.ipynb" download' in html
+    assert "colab.research.google.com/github/" in html
+    downloaded = nbformat.reads(page(site, f"notebooks/{notebook_id}/{notebook_id}.ipynb"), as_version=4)
+    assert any(c.get("outputs") for c in downloaded.cells if c.cell_type == "code")
+    # what mkdocs-jupyter inlines is gone: the stylesheet is shared, the prompts and copy text are out
+    assert "<style" not in html
+    assert "notebook.css" in html
+    assert "In&nbsp;[" not in html and "Copied!" not in html.split('id="__config"')[0]
+
+
+def test_notebook_plotly_figure_survives(site):
+    html = page(site, "notebooks/pytorch/index.html")
+    figures = re.findall(r'<script (?=[^>]*type="application/json")(?=[^>]*class="fg-plot__figure")[^>]*>(.*?)</script>',
+                         html, re.DOTALL)
+    assert figures, "the loss curve is missing"
+    figure = json.loads(figures[0])
+    assert figure["data"][0]["type"] == "scatter" and len(figure["data"][0]["y"]) > 100
+
+
+def test_notebook_stylesheet_is_shared_and_trimmed(site):
+    css = page(site, "assets/stylesheets/notebook.css")
+    assert 50_000 < len(css) < 300_000, len(css)
+    assert '[data-md-color-scheme="slate"] .jupyter-wrapper{' in css
+
+
+def test_search_index_has_prose_and_code_not_noise(site):
+    index = json.loads(page(site, "search/search_index.json"))
+    notebook = " ".join(d["text"] for d in index["docs"] if d["location"].startswith("notebooks/pytorch/"))
+    assert "loss.backward()" in notebook
+    assert "autograd" in notebook
+    for noise in ("In [", "Copied!", '"type":"scatter"'):
+        assert noise not in notebook, noise
+
+
+def test_links_into_notebook_pages_are_checked(site):
+    # the PyTorch card links its notebook, and the nav lists it
+    html = page(site, "research-frameworks/pytorch/index.html")
+    assert 'href="../../notebooks/pytorch/"' in html
