@@ -7,7 +7,7 @@ ENVS := $(basename $(notdir $(wildcard requirements/*.lock)))
 KERNEL_ENVS := $(filter-out site,$(ENVS))
 STAMPS := $(foreach env,$(ENVS),.venvs/$(env)/.installed)
 
-.PHONY: help setup setup-site serve preview build test new-tool lock linkcheck-external browser clean \
+.PHONY: help setup setup-site serve preview build test new-tool notebook lock linkcheck-external browser clean \
 	$(foreach env,$(ENVS),env-$(env))
 
 help:
@@ -74,3 +74,7 @@ lock:
 
 clean:
 	rm -rf site .cache
+
+# Execute notebooks (or take them from the cache) and print their outputs: make notebook ID=pytorch
+notebook: setup
+	$(SITE_BIN)/python -m scripts.run_notebook $(ID)

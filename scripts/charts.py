@@ -1,4 +1,4 @@
-"""Chart specs (docs/data/charts.yaml) turned into accessible figures at build time.
+"""Chart specs (docs/data/charts/*.yaml) turned into accessible figures at build time.
 
 Each chart becomes: a <figure> with a title and an ARIA label, the plotly figure (drawn in the
 browser by the self-hosted plotly.js, see docs/assets/javascripts/charts.js), a collapsible table
@@ -60,7 +60,15 @@ class ChartSpec:
     caption: str
 
 
-def load_specs(path: Path) -> dict[str, ChartSpec]:
+def load_specs(folder: Path) -> dict[str, ChartSpec]:
+    """Every chart spec in the YAML files of ``folder`` (one file per chapter, say)."""
+    specs: dict[str, ChartSpec] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        specs.update(_load_spec_file(path, specs))
+    return specs
+
+
+def _load_spec_file(path: Path, known: dict[str, ChartSpec]) -> dict[str, ChartSpec]:
     data = load_yaml(path)
     if not isinstance(data, list):
         raise BuildError(str(path), "expected a list of chart specs")
@@ -69,7 +77,7 @@ def load_specs(path: Path) -> dict[str, ChartSpec]:
         name = item.get("id") if isinstance(item, dict) else None
         where = f"{path}, chart {name or i}"
         clean = validate_record(item, CHART_FIELDS, where)
-        if clean["id"] in specs:
+        if clean["id"] in specs or clean["id"] in known:
             raise BuildError(f"{where}, field 'id'", "duplicate chart id")
         required, optional = KINDS[clean["kind"]]
         enc = {k: v for k, v in clean["encoding"].items() if v}
@@ -108,7 +116,7 @@ def _colour(name: str, index: int) -> str:
 
 def figure(spec: ChartSpec, data: Dataset) -> dict:
     """The plotly figure (as JSON-ready dicts) for a spec and its data."""
-    where = f"docs/data/charts.yaml, chart {spec.id}"
+    where = f"chart {spec.id}"
     enc = spec.encoding
     for name in enc.values():
         data.column(name, f"{where}, encoding")
@@ -204,7 +212,7 @@ def table_csv(data: Dataset) -> str:
 
 
 def chart_csv_path(spec: ChartSpec) -> str:
-    return f"data/charts/{spec.id}.csv"
+    return f"data/chart-tables/{spec.id}.csv"
 
 
 def render(spec: ChartSpec, data: Dataset, page: str) -> str:
@@ -241,22 +249,25 @@ class Charts:
     def __init__(self, docs_dir: Path, registry: Registry):
         self.docs_dir = docs_dir
         self.registry = registry
-        self.specs = load_specs(docs_dir / "data" / "charts.yaml")
+        self.specs = load_specs(docs_dir / "data" / "charts")
         self.data: dict[str, Dataset] = {}
         self.used: set[str] = set()
         for spec in self.specs.values():  # validate every spec and data set, placed or not
             self.dataset(spec)
+        for path in sorted((docs_dir / "data").glob("*.csv")):  # measurement files no chart uses yet
+            if path.name not in self.data:
+                self.data[path.name] = load_dataset(path.name, registry, docs_dir, str(path))
 
     def dataset(self, spec: ChartSpec) -> Dataset:
         if spec.data not in self.data:
             self.data[spec.data] = load_dataset(spec.data, self.registry, self.docs_dir,
-                                                f"docs/data/charts.yaml, chart {spec.id}, field 'data'")
+                                                f"chart {spec.id}, field 'data'")
             figure(spec, self.data[spec.data])
         return self.data[spec.data]
 
     def placeholder(self, chart_id: str, page: str) -> str:
         if chart_id not in self.specs:
-            raise BuildError(f"docs/{page}", f"unknown chart id {chart_id!r}; charts are declared in docs/data/charts.yaml")
+            raise BuildError(f"docs/{page}", f"unknown chart id {chart_id!r}; charts are declared in docs/data/charts/")
         self.used.add(chart_id)
         spec = self.specs[chart_id]
         return render(spec, self.dataset(spec), page)

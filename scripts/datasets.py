@@ -126,19 +126,53 @@ def capabilities_dataset(registry: Registry, docs_dir: Path) -> Dataset:
                    "data/capabilities.yaml")
 
 
-@dataclass(frozen=True)
-class Measurement:
-    """A measurement CSV under docs/data/: its own columns, then the provenance columns."""
+COLUMN_FIELDS = (
+    Field("name", "slug"),
+    Field("label"),
+    Field("kind", "choice", choices=("text", "int", "number", "date", "choice")),
+    Field("unit", required=False, nullable=True),
+    Field("required", "choice", choices=("yes", "no"), required=False, nullable=True),
+)
 
-    file: str
-    fields: tuple[Field, ...]
-    key: tuple[str, ...]
-    labels: dict
 
-    def load(self, registry: Registry, docs_dir: Path) -> Dataset:
-        table = read_csv(docs_dir / "data" / self.file, self.fields + PROVENANCE_FIELDS, self.key)
-        columns = [Column(f.name, self.labels.get(f.name, f.name), f.unit) for f in self.fields]
-        return Dataset(self.file, table.rows, columns, measurement_provenance(table.rows), f"data/{self.file}")
+def load_schema(path: Path) -> tuple[tuple[Field, ...], tuple[str, ...], dict]:
+    """A measurement CSV's schema, declared beside it as <name>.schema.yaml."""
+    data = load_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("columns"), list) or not data["columns"]:
+        raise BuildError(str(path), "expected 'description', 'key' and a non-empty list 'columns'")
+    extra = set(data) - {"description", "key", "columns"}
+    if extra:
+        raise BuildError(f"{path}, field '{sorted(extra)[0]}'", "unknown field; expected description, key, columns")
+    fields, labels = [], {}
+    for i, item in enumerate(data["columns"], start=1):
+        item = dict(item) if isinstance(item, dict) else item
+        choices = item.pop("choices", None) if isinstance(item, dict) else None
+        c = validate_record(item, COLUMN_FIELDS, f"{path}, column {i}")
+        if (c["kind"] == "choice") != isinstance(choices, list):
+            raise BuildError(f"{path}, column '{c['name']}', field 'choices'",
+                             "a choice column lists its choices, and only a choice column has them")
+        fields.append(Field(c["name"], c["kind"], required=c["required"] != "no", unit=c["unit"],
+                            choices=tuple(str(v) for v in choices or ())))
+        labels[c["name"]] = c["label"]
+    names = [f.name for f in fields]
+    clash = [f.name for f in PROVENANCE_FIELDS if f.name in names]
+    if clash:
+        raise BuildError(f"{path}, column '{clash[0]}'", "is a provenance column, which every measurement file has")
+    key = data.get("key") or []
+    unknown = [k for k in key if k not in names]
+    if not isinstance(key, list) or unknown:
+        raise BuildError(f"{path}, field 'key'", f"expected a list of column names, got {key!r}")
+    return tuple(fields), tuple(key), labels
+
+
+def measurement_dataset(csv_path: Path) -> Callable[[Registry, Path], Dataset]:
+    def load(registry: Registry, docs_dir: Path) -> Dataset:
+        fields, key, labels = load_schema(csv_path.with_suffix(".schema.yaml"))
+        table = read_csv(csv_path, fields + PROVENANCE_FIELDS, key)
+        columns = [Column(f.name, labels[f.name], f.unit) for f in fields]
+        return Dataset(csv_path.name, table.rows, columns, measurement_provenance(table.rows),
+                       f"data/{csv_path.name}")
+    return load
 
 
 def measurement_provenance(rows: list[dict]) -> str:
@@ -152,7 +186,7 @@ def measurement_provenance(rows: list[dict]) -> str:
     return "<br>".join(html.escape(r) for r in runs)
 
 
-# name -> loader. Measurement files register here with their schema.
+# Data sets derived from the registry and the YAML fact files, by name.
 DATASETS: dict[str, Callable[[Registry, Path], Dataset]] = {
     "tools": tools_dataset,
     "capabilities": capabilities_dataset,
@@ -160,6 +194,13 @@ DATASETS: dict[str, Callable[[Registry, Path], Dataset]] = {
 
 
 def load_dataset(name: str, registry: Registry, docs_dir: Path, where: str) -> Dataset:
-    if name not in DATASETS:
-        raise BuildError(where, f"unknown data set {name!r}; known: {', '.join(sorted(DATASETS))}")
-    return DATASETS[name](registry, docs_dir)
+    """A registry-derived data set by name, or a measurement file by its name under docs/data/."""
+    if name in DATASETS:
+        return DATASETS[name](registry, docs_dir)
+    path = docs_dir / "data" / name
+    if name.endswith(".csv") and path.is_file():
+        if not path.with_suffix(".schema.yaml").is_file():
+            raise BuildError(str(path), f"has no schema: declare its columns in {path.with_suffix('.schema.yaml').name}")
+        return measurement_dataset(path)(registry, docs_dir)
+    raise BuildError(where, f"unknown data set {name!r}; expected one of {', '.join(sorted(DATASETS))} "
+                            f"or a CSV file under docs/data/")

@@ -10,6 +10,7 @@ Notebook metadata, under ``fieldguide``:
     inputs   files it reads, relative to the repository root
     timeout  seconds for the whole notebook (default NOTEBOOK_TIMEOUT)
     packages distributions whose versions the environment stamp reports
+    part     for a notebook not named after a tool: the part of the guide it belongs to
     recorded provenance of a notebook recorded on other hardware; never executed here
 """
 
@@ -91,6 +92,7 @@ class Notebook:
     inputs: list[str]
     timeout: int
     packages: list[str]
+    part: str | None
     recorded: dict | None
     nb: nbformat.NotebookNode = field(repr=False)
 
@@ -108,7 +110,7 @@ class Notebook:
         if not recorded and not env:
             raise BuildError(str(path), "metadata.fieldguide.env is missing: name the environment it runs in")
         return cls(path, path.stem, env, list(meta.get("inputs", [])), int(meta.get("timeout", NOTEBOOK_TIMEOUT)),
-                   list(meta.get("packages", [])), recorded, nb)
+                   list(meta.get("packages", [])), meta.get("part"), recorded, nb)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def on_config(config):
     try:
         state.load(log=log.info)
         config["nav"] = build_nav(state.docs_dir, state.registry,
-                                  {i: state.notebook_page(i) for i in state.notebooks})
+                                  {i: (state.notebook_part(i), state.notebook_page(i)) for i in state.notebooks})
     except BuildError as exc:
         raise _fail(exc) from None
     if not PLOTLY_BUNDLE.is_file():

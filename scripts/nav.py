@@ -8,11 +8,11 @@ from scripts.errors import BuildError
 from scripts.registry import Registry
 
 
-def build_nav(docs_dir: Path, registry: Registry, notebooks: dict[str, str]) -> list:
+def build_nav(docs_dir: Path, registry: Registry, notebooks: dict[str, tuple[str, str]]) -> list:
     """Home, the reading guide, one section per part, Contributing.
 
     A part's section holds its index, its tool pages, its other chapters (in file-name order), and
-    the notebooks of its tools. ``notebooks`` maps tool id to the notebook page's docs-relative path.
+    its notebooks. ``notebooks`` maps notebook id to (part id, docs-relative page path).
     """
     nav: list = [{"Home": "index.md"}, {"How to read this guide": "how-to-read.md"}]
     for part in registry.parts.values():
@@ -27,7 +27,7 @@ def build_nav(docs_dir: Path, registry: Registry, notebooks: dict[str, str]) -> 
             section.append({tool.name: tool.page})
         tool_pages = {tool.page for tool in tools} | {f"{part.id}/index.md"}
         section += sorted(f"{part.id}/{p.name}" for p in folder.glob("*.md") if f"{part.id}/{p.name}" not in tool_pages)
-        part_notebooks = [{f"{t.name} notebook": notebooks[t.id]} for t in tools if t.id in notebooks]
+        part_notebooks = [page for _, (nb_part, page) in sorted(notebooks.items()) if nb_part == part.id]
         if part_notebooks:
             section.append({"Notebooks": part_notebooks})
         nav.append({part.title: section})

@@ -61,7 +61,11 @@ class SiteBuild:
         self.notebooks = {}
         for path in sorted((self.root / "notebooks").glob("*.ipynb")):
             nb = executor.Notebook.read(path)
-            self.registry.tool(nb.id, f"{path} (a notebook is named by its tool's registry id)")
+            if nb.part:
+                self.registry.part(nb.part, f"{path}, metadata.fieldguide.part")
+            else:
+                self.registry.tool(nb.id, f"{path} (a notebook is named by its tool's registry id, "
+                                          f"or declares the part it belongs to)")
             self.notebooks[nb.id] = nb
         todo = executor.plan(list(self.notebooks.values()), self.workspace)
         if self.execute:
@@ -86,6 +90,10 @@ class SiteBuild:
 
     def download(self, notebook_id: str) -> Path:
         return self.cache / "downloads" / f"{notebook_id}.ipynb"
+
+    def notebook_part(self, notebook_id: str) -> str:
+        nb = self.notebooks[notebook_id]
+        return nb.part or self.registry.tools[notebook_id].part
 
     def notebook_page(self, notebook_id: str) -> str:
         return f"notebooks/{notebook_id}.ipynb"
