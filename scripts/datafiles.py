@@ -20,6 +20,7 @@ from scripts.errors import BuildError
 
 PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 HEADER_UNIT = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(\[(?P<unit>[^\]]*)\])?\s*$")
 
 
@@ -27,7 +28,7 @@ HEADER_UNIT = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(\[(?P<unit>[^\]]*)\])?\s*$
 class Field:
     """One column of a CSV file, or one key of a YAML record.
 
-    kind: text, slug, int, number, date (YYYY-MM-DD), partial-date (YYYY[-MM[-DD]]), url,
+    kind: text, slug, identifier (a column name), int, number, date (YYYY-MM-DD), partial-date (YYYY[-MM[-DD]]), url,
     choice (one of ``choices``), choices (a list of ``choices``), or record (nested ``fields``).
     """
 
@@ -59,6 +60,13 @@ def _check_slug(value: Any, f: Field, where: str) -> str:
     text = _check_text(value, f, where)
     if not SLUG.match(text):
         raise _fail(where, f, f"expected a lowercase slug like 'onnx-runtime', got {text!r}")
+    return text
+
+
+def _check_identifier(value: Any, f: Field, where: str) -> str:
+    text = _check_text(value, f, where)
+    if not IDENTIFIER.match(text):
+        raise _fail(where, f, f"expected a lowercase name like 'epoch_time', got {text!r}")
     return text
 
 
@@ -136,6 +144,7 @@ def _check_record(value: Any, f: Field, where: str) -> dict:
 CHECKS: dict[str, Callable[[Any, Field, str], Any]] = {
     "text": _check_text,
     "slug": _check_slug,
+    "identifier": _check_identifier,
     "int": _check_int,
     "number": _check_number,
     "date": _check_date,

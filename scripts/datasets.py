@@ -127,7 +127,7 @@ def capabilities_dataset(registry: Registry, docs_dir: Path) -> Dataset:
 
 
 COLUMN_FIELDS = (
-    Field("name", "slug"),
+    Field("name", "identifier"),
     Field("label"),
     Field("kind", "choice", choices=("text", "int", "number", "date", "choice")),
     Field("unit", required=False, nullable=True),
