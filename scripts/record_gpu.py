@@ -192,14 +192,25 @@ def main(argv: list[str]) -> int:
     recipes = [RECIPES / f"{name}.py" for name in args.recipes] or sorted(RECIPES.glob("*.py"))
     command = "python3 -m scripts.record_gpu --out OUT " + " ".join(args.recipes)
     rows: list[dict] = []
+    failures = []
     for recipe in recipes:
         print(f"recording {recipe.stem} ...", flush=True)
-        print(f"  {record(recipe, args.out, args.dry_run, command.strip(), rows, args.work)} s", flush=True)
+        recipe_rows: list[dict] = []
+        try:  # a failing recipe writes no notebook and no rows; the others still record
+            seconds = record(recipe, args.out, args.dry_run, command.strip(), recipe_rows, args.work)
+        except SystemExit as exc:
+            failures.append(str(exc))
+            print(f"  FAILED: {exc}", flush=True)
+            continue
+        rows += recipe_rows
+        print(f"  {seconds} s, {len(recipe_rows)} rows", flush=True)
     if rows and not args.dry_run:
         shutil.copy(SERIES.with_suffix(".schema.yaml"), args.out / "gpu-bench.schema.yaml")
         write_rows(rows, args.out / "gpu-bench.csv", provenance(command))
         print(f"{len(rows)} rows -> {args.out / 'gpu-bench.csv'}")
-    return 0
+    for failure in failures:
+        print(f"\nFAILED {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
