@@ -54,8 +54,11 @@ def parse(path: Path) -> list[dict]:
     return cells
 
 
-def run_cell(source: str, namespace: dict) -> tuple[list[dict], bool]:
-    """Execute one cell like a notebook would; return its outputs and whether it raised."""
+def run_cell(source: str, namespace: dict, filename: str = "<cell>") -> tuple[list[dict], bool]:
+    """Execute one cell like a notebook would; return its outputs and whether it raised.
+
+    Code is compiled under ``filename``, which should be a file holding the cell's source:
+    Triton's @jit reads a kernel's source back with inspect, as IPython allows too."""
     outputs: list[dict] = []
     tree = ast.parse(source)
     last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
@@ -64,9 +67,9 @@ def run_cell(source: str, namespace: dict) -> tuple[list[dict], bool]:
     value = None
     try:
         with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-            exec(compile(tree, "<cell>", "exec"), namespace)
+            exec(compile(tree, filename, "exec"), namespace)
             if last is not None:
-                value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace)
+                value = eval(compile(ast.Expression(last.value), filename, "eval"), namespace)
     except Exception as exc:  # recorded like Jupyter would, then the run stops
         failed = True
         outputs.append({"output_type": "error", "ename": type(exc).__name__, "evalue": str(exc),
@@ -148,7 +151,9 @@ def record(recipe: Path, out: Path, dry_run: bool, command: str, rows: list[dict
                 if cell["cell_type"] != "code":
                     continue
                 count += 1
-                cell["outputs"], failed = run_cell(cell["source"], namespace)
+                source_file = workdir / f"cell_{number}.py"
+                source_file.write_text(cell["source"] + "\n", encoding="utf-8")
+                cell["outputs"], failed = run_cell(cell["source"], namespace, str(source_file))
                 cell["execution_count"] = count
                 for output in cell["outputs"]:
                     if output["output_type"] == "execute_result":

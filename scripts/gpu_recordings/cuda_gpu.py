@@ -52,12 +52,12 @@ SOURCE = r"""
 #include <cuda_runtime.h>
 #define TILE 32
 
-__global__ void vector_add(const float* a, const float* b, float* c, long n) {
+extern "C" __global__ void vector_add(const float* a, const float* b, float* c, long n) {
     long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) c[i] = a[i] + b[i];
 }
 
-__global__ void matmul_naive(const float* A, const float* B, float* C, int n) {
+extern "C" __global__ void matmul_naive(const float* A, const float* B, float* C, int n) {
     int row = blockIdx.y * blockDim.y + threadIdx.y;
     int col = blockIdx.x * blockDim.x + threadIdx.x;
     if (row < n && col < n) {
@@ -67,7 +67,7 @@ __global__ void matmul_naive(const float* A, const float* B, float* C, int n) {
     }
 }
 
-__global__ void matmul_tiled(const float* A, const float* B, float* C, int n) {
+extern "C" __global__ void matmul_tiled(const float* A, const float* B, float* C, int n) {
     __shared__ float As[TILE][TILE];
     __shared__ float Bs[TILE][TILE];
     int row = blockIdx.y * TILE + threadIdx.y;
@@ -197,6 +197,9 @@ for name, t, q1, q3, error in results:
     print(f"{name:32} {t:10.2f} {q1:7.2f}-{q3:<7.2f} {tflops:8.1f} {tflops / peak_flops:15.0%} {error:11.1e}")
 
 # %% [markdown]
-# The tiled kernel reuses each loaded value 32 times, which is why it outruns the naive one; cuBLAS
+# Both CUDA C kernels give each thread one output element and add the products in order of k with
+# fused multiply-adds, and on this GPU cuBLAS's float32 kernel evidently does the same, so the results
+# agree to the last bit (relative error 0). The tiled kernel reuses each loaded value 32 times, which
+# is why it outruns the naive one; cuBLAS
 # goes further with register tiling, wider loads and pipelined copies, the techniques the
 # [NVCC page](../../compilers/nvcc/) and the [CUDA page](../../gpu-programming/cuda/) describe.
