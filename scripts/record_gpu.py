@@ -196,6 +196,10 @@ def main(argv: list[str]) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     recipes = [RECIPES / f"{name}.py" for name in args.recipes] or sorted(RECIPES.glob("*.py"))
     command = "python3 -m scripts.record_gpu --out OUT " + " ".join(args.recipes)
+    if not args.dry_run:  # compile times must include compiling: start from empty caches
+        for var, name in (("TORCHINDUCTOR_CACHE_DIR", "inductor-cache"), ("TRITON_CACHE_DIR", "triton-cache")):
+            shutil.rmtree(args.work / name, ignore_errors=True)
+            os.environ[var] = str(args.work / name)
     rows: list[dict] = []
     failures = []
     for recipe in recipes:

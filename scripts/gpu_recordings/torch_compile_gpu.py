@@ -8,7 +8,8 @@
 # which TorchInductor generates Triton kernels; and `mode="reduce-overhead"`, which also captures
 # the compiled code into CUDA graphs so that a whole forward pass is replayed with one launch.
 # Latencies are medians of CUDA-event timings after warm-up, with the interquartile range;
-# compile time is the wall time of the first call.
+# compile time is the wall time of the first call, which the recorder starts with empty Inductor
+# and Triton caches.
 
 # %%
 import statistics
