@@ -13,7 +13,7 @@ import html
 import io
 import json
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scripts.datafiles import Field, load_yaml, validate_record
@@ -45,6 +45,7 @@ CHART_FIELDS = (
     Field("kind", "choice", choices=tuple(KINDS)),
     Field("encoding", "record", fields=tuple(Field(e, required=False, nullable=True) for e in ENCODINGS)),
     Field("log_y", "choice", choices=("yes", "no"), required=False, nullable=True),
+    Field("filter", "mapping", required=False, nullable=True),
     Field("caption"),
 )
 
@@ -57,6 +58,7 @@ class ChartSpec:
     kind: str
     encoding: dict
     log_y: str | None
+    filter: dict | None
     caption: str
 
 
@@ -259,11 +261,21 @@ class Charts:
                 self.data[path.name] = load_dataset(path.name, registry, docs_dir, str(path))
 
     def dataset(self, spec: ChartSpec) -> Dataset:
+        """The chart's rows: its data set, narrowed by the spec's filter."""
         if spec.data not in self.data:
             self.data[spec.data] = load_dataset(spec.data, self.registry, self.docs_dir,
                                                 f"chart {spec.id}, field 'data'")
-            figure(spec, self.data[spec.data])
-        return self.data[spec.data]
+        data = self.data[spec.data]
+        if spec.filter:
+            where = f"chart {spec.id}, field 'filter'"
+            for column in spec.filter:
+                data.column(column, where)
+            rows = [r for r in data.rows if all(str(r[k]) == str(v) for k, v in spec.filter.items())]
+            if not rows:
+                raise BuildError(where, f"no row of {spec.data} matches {spec.filter}")
+            data = replace(data, rows=rows)
+        figure(spec, data)
+        return data
 
     def placeholder(self, chart_id: str, page: str) -> str:
         if chart_id not in self.specs:

@@ -141,6 +141,12 @@ def _check_record(value: Any, f: Field, where: str) -> dict:
     return validate_record(value, f.fields, f"{where}, field '{f.name}'")
 
 
+def _check_mapping(value: Any, f: Field, where: str) -> dict:
+    if not isinstance(value, dict) or not value or not all(isinstance(k, str) for k in value):
+        raise _fail(where, f, "expected a mapping of column names to values")
+    return dict(value)
+
+
 CHECKS: dict[str, Callable[[Any, Field, str], Any]] = {
     "text": _check_text,
     "slug": _check_slug,
@@ -153,6 +159,7 @@ CHECKS: dict[str, Callable[[Any, Field, str], Any]] = {
     "choice": _check_choice,
     "choices": _check_choices,
     "record": _check_record,
+    "mapping": _check_mapping,
 }
 
 

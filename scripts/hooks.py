@@ -63,6 +63,8 @@ def on_files(files, config):
 
 
 def on_page_markdown(markdown, page, config, files):
+    if _notebook_id(page) is not None:  # MkDocs hands notebook pages over as JSON, not Markdown
+        return markdown
     try:
         return placeholders.expand(markdown, page.file.src_uri, state.placeholder_handlers())
     except BuildError as exc:

@@ -3,8 +3,8 @@ notebook with its outputs and a provenance record, and write the GPU benchmark r
 
     python3 -m scripts.record_gpu --out DIR [--dry-run] [recipe ...]
 
-Recipes are scripts/gpu_recordings/<notebook-id>.py, cells separated by '# %%' lines (Markdown
-cells start '# %% [markdown]'). They run where the GPU is, under that machine's Python, which has
+Recipes are scripts/gpu_recordings/<notebook-id>.py: a '# part: <id>' line, then cells separated by
+'# %%' lines (Markdown cells start '# %% [markdown]'). They run where the GPU is, under that machine's Python, which has
 PyTorch, Triton, JAX and nvcc but no Jupyter: so cells run through exec() here, stdout and the value
 of a cell's last expression become its outputs, and the notebook is written as plain JSON. A recipe
 records benchmark rows with ``record(**row)``.
@@ -127,10 +127,9 @@ def notebook(cells: list[dict], meta: dict) -> dict:
 def record(recipe: Path, out: Path, dry_run: bool, command: str, rows: list[dict], work: Path) -> float:
     cells = parse(recipe)
     notebook_id = recipe.stem.replace("_", "-")
-    header = next((c for c in cells if c["cell_type"] == "markdown"), None)
-    part = re.search(r"<!-- part: ([a-z-]+) -->", header["source"]) if header else None
+    part = re.search(r"^# part: ([a-z-]+)$", recipe.read_text(encoding="utf-8").split("# %%")[0], re.MULTILINE)
     if not part:
-        raise SystemExit(f"{recipe}: the first Markdown cell must name its part: <!-- part: <id> -->")
+        raise SystemExit(f"{recipe}: name the notebook's part in a '# part: <id>' line before the first cell")
     meta = {"part": part.group(1), "packages": PACKAGES}
     started = time.perf_counter()
     if dry_run:

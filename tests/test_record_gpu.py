@@ -32,7 +32,7 @@ def test_cells_run_like_a_notebook():
 
 def test_a_failing_recipe_stops_the_recording(tmp_path, monkeypatch):
     recipe = tmp_path / "broken_gpu.py"
-    recipe.write_text("# %% [markdown]\n# # Broken\n# <!-- part: compilers -->\n# %%\nprint('a')\n# %%\nundefined_name\n")
+    recipe.write_text("# part: compilers\n# %% [markdown]\n# # Broken\n# %%\nprint('a')\n# %%\nundefined_name\n")
     monkeypatch.setattr(record_gpu, "provenance", lambda command: {})
     with pytest.raises(SystemExit, match=r"broken_gpu.py, cell 3: NameError"):
         record_gpu.record(recipe, tmp_path, False, "cmd", [], tmp_path / "work")

@@ -1,6 +1,8 @@
+# Recipe for scripts/record_gpu.py; the notebook belongs to this part of the guide:
+# part: gpu-programming
+
 # %% [markdown]
 # # CUDA C on an NVIDIA GPU: vector add and a tiled matrix multiply
-# <!-- part: gpu-programming -->
 #
 # The kernels below are CUDA C, compiled with `nvcc` for the GPU they run on, launched from Python
 # through `ctypes` on memory that PyTorch allocated, checked against PyTorch (whose matrix product

@@ -1,6 +1,8 @@
+# Recipe for scripts/record_gpu.py; the notebook belongs to this part of the guide:
+# part: inference-serving
+
 # %% [markdown]
 # # torch.compile on an NVIDIA GPU: eager, compiled, and CUDA graphs
-# <!-- part: inference-serving -->
 #
 # Two small models with random weights, a convolutional network on 3×32×32 images and a
 # four-layer transformer encoder on sequences of 128 tokens of width 256, run in inference mode at

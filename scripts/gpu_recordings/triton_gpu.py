@@ -1,6 +1,8 @@
+# Recipe for scripts/record_gpu.py; the notebook belongs to this part of the guide:
+# part: inference-serving
+
 # %% [markdown]
 # # Triton on an NVIDIA GPU: fused softmax and matrix multiply
-# <!-- part: inference-serving -->
 #
 # The same Triton language as in the [interpreter notebook](../triton/), compiled for a real GPU.
 # A row-wise softmax fused into one kernel is compared with PyTorch's softmax and with the same

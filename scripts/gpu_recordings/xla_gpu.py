@@ -1,6 +1,8 @@
+# Recipe for scripts/record_gpu.py; the notebook belongs to this part of the guide:
+# part: compilers
+
 # %% [markdown]
 # # XLA on an NVIDIA GPU: JAX jit versus op-by-op execution
-# <!-- part: compilers -->
 #
 # The same function run by JAX eagerly, one operation (and at least one kernel) at a time, and
 # compiled whole with `jax.jit`, which lets XLA fuse the element-wise work and the reduction into
