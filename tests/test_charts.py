@@ -1,0 +1,129 @@
+import html
+import json
+import shutil
+
+import pytest
+import yaml
+
+from scripts.charts import Charts, figure, load_specs, render
+from scripts.datasets import Column, Dataset
+from scripts.errors import BuildError
+from scripts.placeholders import expand
+from scripts.registry import load_registry
+from tests.conftest import ROOT
+
+REGISTRY = load_registry(ROOT / "docs" / "data")
+
+
+def dataset(rows, columns=("name", "value", "group")):
+    return Dataset("demo.csv", rows, [Column(c, c.title(), "ms" if c == "value" else None) for c in columns],
+                   "Measured by a test.", "data/demo.csv")
+
+
+def spec_dir(tmp_path, specs):
+    folder = tmp_path / "charts"
+    folder.mkdir(exist_ok=True)
+    (folder / "demo.yaml").write_text(yaml.safe_dump(specs, sort_keys=False))
+    return folder
+
+
+BASE = {"id": "demo", "title": "Demo", "data": "demo.csv", "kind": "bar",
+        "encoding": {"x": "name", "y": "value"}, "caption": "A caption."}
+
+
+def one_spec(tmp_path, **change):
+    return load_specs(spec_dir(tmp_path, [{**BASE, **change}]))["demo"]
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"kind": "pie"}, "field 'kind': expected one of bar, grouped-bar, scatter, heatmap, timeline"),
+    ({"encoding": {"x": "name"}}, "field 'encoding.y': required for a bar chart"),
+    ({"encoding": {"x": "name", "y": "value", "z": "value"}}, "field 'encoding.z': not used by a bar chart"),
+    ({"title": ""}, "field 'title': required value is empty"),
+    ({"colour": "red"}, "field 'colour': unknown field"),
+])
+def test_bad_spec_names_file_chart_and_field(tmp_path, change, expected):
+    with pytest.raises(BuildError) as err:
+        one_spec(tmp_path, **change)
+    assert "demo.yaml, chart demo" in str(err.value) and expected in str(err.value)
+
+
+def test_duplicate_chart_ids_across_files_are_refused(tmp_path):
+    folder = spec_dir(tmp_path, [BASE])
+    shutil.copy(folder / "demo.yaml", folder / "other.yaml")
+    with pytest.raises(BuildError, match=r"other.yaml, chart demo, field 'id': duplicate chart id"):
+        load_specs(folder)
+
+
+def test_bar_figure_carries_the_numbers_and_axis_units(tmp_path):
+    fig = figure(one_spec(tmp_path), dataset([{"name": "a", "value": 1.5, "group": "g"},
+                                              {"name": "b", "value": 2.5, "group": "g"}]))
+    assert fig["data"][0]["type"] == "bar"
+    assert fig["data"][0]["x"] == ["a", "b"] and fig["data"][0]["y"] == [1.5, 2.5]
+    assert fig["layout"]["yaxis"]["title"]["text"] == "Value (ms)"
+
+
+def test_grouped_bar_has_one_trace_per_group(tmp_path):
+    spec = one_spec(tmp_path, kind="grouped-bar", encoding={"x": "name", "y": "value", "color": "group"})
+    fig = figure(spec, dataset([{"name": "a", "value": 1, "group": "g1"}, {"name": "a", "value": 2, "group": "g2"}]))
+    assert [t["name"] for t in fig["data"]] == ["g1", "g2"] and fig["layout"]["barmode"] == "group"
+
+
+def test_unknown_encoding_column_is_named(tmp_path):
+    spec = one_spec(tmp_path, encoding={"x": "name", "y": "latency"})
+    with pytest.raises(BuildError, match=r"has no column 'latency'"):
+        figure(spec, dataset([{"name": "a", "value": 1, "group": "g"}]))
+
+
+def test_labels_are_escaped_in_figure_table_and_caption(tmp_path):
+    hostile = "<script>alert(1)</script>"
+    spec = one_spec(tmp_path, title=f"T {hostile}", caption=hostile)
+    html = render(spec, dataset([{"name": hostile, "value": 1.0, "group": "g"}]), "part/page.md")
+    assert "<script>alert" not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3  # title, caption, table
+    figure_json = html.split('class="fg-plot__figure">')[1].split("</script>")[0]
+    assert json.loads(figure_json.replace("<\\/", "</"))["data"][0]["x"] == ["&lt;script&gt;alert(1)&lt;/script&gt;"]
+
+
+def test_rendered_chart_has_figure_table_data_link_and_provenance(tmp_path):
+    html = render(one_spec(tmp_path), dataset([{"name": "a", "value": 1.0, "group": "g"}]), "part/page.md")
+    assert '<figure class="fg-chart" id="chart-demo" aria-labelledby="chart-demo-title">' in html
+    assert 'role="img" aria-label="Demo.' in html
+    assert "<details" in html and "<th scope=\"col\">Value (ms)</th>" in html
+    assert 'href="../../data/chart-tables/demo.csv" download' in html
+    assert 'href="../../data/demo.csv"' in html
+    assert "Measured by a test." in html
+
+
+def test_unknown_chart_placeholder_names_page_and_id():
+    charts = Charts(ROOT / "docs", REGISTRY)
+    with pytest.raises(BuildError, match=r"docs/x/page.md, placeholder 'chart: no-such-chart'.*unknown chart id"):
+        expand("<!-- chart: no-such-chart -->", "x/page.md", {"chart": charts.placeholder})
+
+
+def test_registry_charts_are_built_from_the_registry():
+    charts = Charts(ROOT / "docs", REGISTRY)
+    lifecycle = figure(charts.specs["tool-lifecycle"], charts.dataset(charts.specs["tool-lifecycle"]))
+    drawn = {name for trace in lifecycle["data"] for name in trace["y"]}
+    assert drawn == {html.escape(t.name, quote=False) for t in REGISTRY.tools.values()}
+    matrix = charts.dataset(charts.specs["capability-matrix"])
+    assert {r["value"] for r in matrix.rows} <= {"yes", "partial", "no"}
+
+
+def test_filter_narrows_rows_and_refuses_to_match_nothing(tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "docs" / "data", docs / "data")
+    charts = Charts(docs, REGISTRY)
+    assert {r["benchmark"] for r in charts.dataset(charts.specs["gpu-fp32-matmul"]).rows} == {"fp32 matmul"}
+    path = docs / "data" / "charts" / "gpu-recordings.yaml"
+    path.write_text(path.read_text().replace("benchmark: fp32 matmul", "benchmark: fp64 matmul"))
+    with pytest.raises(BuildError, match=r"chart gpu-fp32-matmul, field 'filter': no row"):
+        Charts(docs, REGISTRY)
+
+
+def test_a_csv_without_schema_stops_the_build(tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "docs" / "data", docs / "data")
+    (docs / "data" / "orphan.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(BuildError, match=r"orphan.csv: has no schema"):
+        Charts(docs, REGISTRY)
