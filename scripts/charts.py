@@ -196,11 +196,13 @@ def _cell(value) -> str:
 
 def table_html(data: Dataset) -> str:
     columns = [c for c in data.columns if c.shown]
-    head = "".join(f"<th scope=\"col\">{html.escape(c.label)}{f' ({html.escape(c.unit)})' if c.unit else ''}</th>"
-                   for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(row.get(c.name))}</td>" for c in columns) + "</tr>"
-                   for row in data.rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    # Cells are separated by whitespace: the search index reads text only, and would run
+    # adjacent cells together into one word.
+    head = "\n".join(f"<th scope=\"col\">{html.escape(c.label)}{f' ({html.escape(c.unit)})' if c.unit else ''}</th>"
+                     for c in columns)
+    body = "\n".join("<tr>\n" + "\n".join(f"<td>{_cell(row.get(c.name))}</td>" for c in columns) + "\n</tr>"
+                     for row in data.rows)
+    return f"<table>\n<thead>\n<tr>\n{head}\n</tr>\n</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
 
 
 def table_csv(data: Dataset) -> str:
@@ -218,8 +220,10 @@ def chart_csv_path(spec: ChartSpec) -> str:
 
 
 def render(spec: ChartSpec, data: Dataset, page: str) -> str:
-    """The chart's HTML block, with links relative to ``page`` (docs-relative source path)."""
-    fig = json.dumps(figure(spec, data), separators=(",", ":"), default=str).replace("</", "<\\/")
+    """The chart's HTML block, with links relative to ``page`` (docs-relative source path).
+
+    The figure is an attribute, not a <script>: see notebook_pages.figure_html."""
+    fig = html.escape(json.dumps(figure(spec, data), separators=(",", ":"), default=str), quote=True)
     title_id = f"chart-{spec.id}-title"
     links = [f'<a href="{relative_url(page, chart_csv_path(spec))}" download>Download this table (CSV)</a>']
     if data.source_file:
@@ -228,8 +232,8 @@ def render(spec: ChartSpec, data: Dataset, page: str) -> str:
         f'<figure class="fg-chart" id="chart-{spec.id}" aria-labelledby="{title_id}">\n'
         f'<figcaption><strong id="{title_id}">{html.escape(spec.title)}</strong> '
         f'<span class="fg-chart__caption">{html.escape(spec.caption)}</span></figcaption>\n'
-        f'<div class="fg-plot" role="img" aria-label="{html.escape(spec.title)}. The same data is in the table below.">'
-        f'<script type="application/json" class="fg-plot__figure">{fig}</script></div>\n'
+        f'<div class="fg-plot" role="group" aria-label="Chart: {html.escape(spec.title)}. The same data is in the table below." '
+        f'data-figure="{fig}"></div>\n'
         f'<details class="fg-chart__data"><summary>Data table: {html.escape(spec.title)}</summary>\n'
         f'{table_html(data)}\n</details>\n'
         f'<p class="fg-chart__provenance">{data.provenance} · {" · ".join(links)}</p>\n'

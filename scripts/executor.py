@@ -61,6 +61,7 @@ CACHE_ENV = {
     "WANDB_DIR": "wandb",
     "WANDB_CACHE_DIR": "wandb-cache",
     "WANDB_CONFIG_DIR": "wandb-config",
+    "WANDB_DATA_DIR": "wandb-data",
     "MPLCONFIGDIR": "matplotlib",
     "POCL_CACHE_DIR": "pocl",
     "NUMBA_CACHE_DIR": "numba",

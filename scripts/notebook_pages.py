@@ -22,7 +22,7 @@ STYLESHEET = "assets/stylesheets/notebook.css"
 # Whole elements mkdocs-jupyter puts into each page that the site replaces or does not need:
 # inline stylesheets, the clipboard script, and MathJax / Mermaid / RequireJS loaded from CDNs.
 _STYLE = re.compile(r"<style\b[^>]*>.*?</style>", re.DOTALL | re.IGNORECASE)
-_SCRIPT = re.compile(r"<script\b(?![^>]*type=\"application/json\")[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
 _CLIPBOARD = re.compile(r'<div class="zeroclipboard-container">.*?</clipboard-copy>\s*</div>'
                         r'|<div class="clipboard-copy-txt"[^>]*>.*?</div>', re.DOTALL)
 _PROMPT = re.compile(r'(<div class="jp-(?:InputPrompt|OutputPrompt)[^"]*"[^>]*>).*?(</div>)', re.DOTALL)
@@ -30,10 +30,14 @@ _CLASS_ATTR = re.compile(r'class="([^"]*)"')
 
 
 def figure_html(figure: dict, label: str) -> str:
-    """A plotly figure as markup that the site's charts.js draws with the self-hosted plotly.js."""
-    data = json.dumps(figure, separators=(",", ":")).replace("</", "<\\/")
-    return (f'<div class="fg-plot" role="img" aria-label="{html.escape(label)}">'
-            f'<script type="application/json" class="fg-plot__figure">{data}</script></div>')
+    """A plotly figure as markup that the site's charts.js draws with the self-hosted plotly.js.
+
+    The figure travels in an attribute: Material's instant navigation re-runs every <script> in
+    the content as JavaScript, whatever its type, and attributes stay out of the search index."""
+    data = html.escape(json.dumps(figure, separators=(",", ":")), quote=True)
+    # role="group", not "img": the drawn chart holds buttons (zoom, download), which an image may not.
+    return f'<div class="fg-plot" role="group" aria-label="{html.escape(label)}" data-figure="{data}"></div>'
+
 
 
 def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -52,7 +56,10 @@ def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def clean(content: str) -> str:
-    """Strip what mkdocs-jupyter inlines into every notebook page."""
+    """Strip what mkdocs-jupyter inlines into every notebook page, and keep outputs (long logs and
+    tables that every reader's browser would download) out of the search index."""
+    content = content.replace('<div class="jp-OutputArea jp-Cell-outputArea">',
+                              '<div class="jp-OutputArea jp-Cell-outputArea" data-search-exclude>')
     content = _STYLE.sub("", content)
     content = _SCRIPT.sub("", content)
     content = _CLIPBOARD.sub("", content)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +23,18 @@ def run_build(root: Path, site_dir: Path, env: dict | None = None) -> subprocess
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Path:
+def site_url() -> str:
+    """Where the browser tests serve the built site; the build's site_url, so instant navigation works."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}/"
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory, site_url) -> Path:
     """The site built once, strictly, with every notebook executed (or taken from the cache)."""
     site_dir = tmp_path_factory.mktemp("site")
-    result = run_build(ROOT, site_dir)
+    result = run_build(ROOT, site_dir, {"FIELDGUIDE_SITE_URL": site_url})
     assert result.returncode == 0, f"strict build failed:\n{result.stdout[-4000:]}\n{result.stderr[-8000:]}"
     return site_dir
 

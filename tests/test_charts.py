@@ -1,4 +1,5 @@
 import html
+import html as html_module
 import json
 import shutil
 
@@ -81,14 +82,14 @@ def test_labels_are_escaped_in_figure_table_and_caption(tmp_path):
     html = render(spec, dataset([{"name": hostile, "value": 1.0, "group": "g"}]), "part/page.md")
     assert "<script>alert" not in html
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3  # title, caption, table
-    figure_json = html.split('class="fg-plot__figure">')[1].split("</script>")[0]
-    assert json.loads(figure_json.replace("<\\/", "</"))["data"][0]["x"] == ["&lt;script&gt;alert(1)&lt;/script&gt;"]
+    figure_json = html_module.unescape(html.split('data-figure="')[1].split('"')[0])
+    assert json.loads(figure_json)["data"][0]["x"] == ["&lt;script&gt;alert(1)&lt;/script&gt;"]
 
 
 def test_rendered_chart_has_figure_table_data_link_and_provenance(tmp_path):
     html = render(one_spec(tmp_path), dataset([{"name": "a", "value": 1.0, "group": "g"}]), "part/page.md")
     assert '<figure class="fg-chart" id="chart-demo" aria-labelledby="chart-demo-title">' in html
-    assert 'role="img" aria-label="Demo.' in html
+    assert 'role="group" aria-label="Chart: Demo.' in html
     assert "<details" in html and "<th scope=\"col\">Value (ms)</th>" in html
     assert 'href="../../data/chart-tables/demo.csv" download' in html
     assert 'href="../../data/demo.csv"' in html

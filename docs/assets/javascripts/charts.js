@@ -37,9 +37,8 @@
   }
 
   function draw(Plotly, node) {
-    var source = node.querySelector("script.fg-plot__figure");
-    if (!source || node.dataset.drawn) return;
-    var figure = JSON.parse(source.textContent);
+    if (!node.dataset.figure || node.dataset.drawn) return;
+    var figure = JSON.parse(node.dataset.figure);
     var layout = Object.assign({}, figure.layout || {}, { autosize: true });
     node.dataset.drawn = "true";
     return Plotly.newPlot(node, figure.data, layout, { responsive: true, displaylogo: false })
