@@ -16,6 +16,10 @@ PLATFORM_LABELS = {
     "linux": "Linux", "macos": "macOS", "windows": "Windows", "android": "Android",
     "ios": "iOS", "web": "Web", "cloud": "Cloud service",
 }
+LANGUAGE_LABELS = {
+    "python": "Python", "cpp": "C++", "c": "C", "swift": "Swift", "java-kotlin": "Java / Kotlin",
+    "javascript": "JavaScript", "csharp": "C#", "any": "any language (a service with APIs and SDKs)",
+}
 HARDWARE_LABELS = {
     "cpu": "CPU", "nvidia": "NVIDIA GPU", "amd": "AMD GPU", "intel": "Intel GPU",
     "apple": "Apple silicon", "tpu": "Google TPU", "mobile": "Mobile SoC / NPU", "other": "Other accelerators",
@@ -63,6 +67,7 @@ def card(tool_id: str, page: str, registry: Registry, notebooks: set[str]) -> st
         ("First release", f"{tool.first_release} {_source(src['first_release'])}"),
         ("Platforms", f"{', '.join(PLATFORM_LABELS[p] for p in tool.platforms)} {_source(src['platforms'])}"),
         ("Hardware", f"{', '.join(HARDWARE_LABELS[h] for h in tool.hardware)} {_source(src['hardware'])}"),
+        ("Used from", f"{', '.join(LANGUAGE_LABELS[lang] for lang in tool.languages)} {_source(src['languages'])}"),
         ("On this site", execution_text(tool, page, notebooks)),
         ("Links", " · ".join(links)),
     ]

@@ -32,6 +32,8 @@ successor: null
 status_note: null
 platforms: [linux]
 hardware: [cpu]
+uses: [train]
+languages: [python]
 links:
   home: https://example.org/TODO
   docs: https://example.org/TODO
@@ -48,6 +50,7 @@ sources:
   status: https://example.org/TODO
   platforms: https://example.org/TODO
   hardware: https://example.org/TODO
+  languages: https://example.org/TODO
 verified: {today}
 """
 

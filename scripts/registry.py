@@ -16,8 +16,11 @@ STATUSES = ("active", "maintenance", "deprecated", "renamed")
 PLATFORMS = ("linux", "macos", "windows", "android", "ios", "web", "cloud")
 HARDWARE = ("cpu", "nvidia", "amd", "intel", "apple", "tpu", "mobile", "other")
 EXECUTION_MODES = ("main", "side", "recorded", "none")
+# What a reader may want to do, and the languages a tool is used from: the stack selector's filters.
+USES = ("train", "fine-tune", "serve", "on-device", "kernels")
+LANGUAGES = ("python", "cpp", "c", "swift", "java-kotlin", "javascript", "csharp", "any")
 # Facts that each need their own source URL.
-SOURCED_FACTS = ("maintainer", "license", "first_release", "status", "platforms", "hardware")
+SOURCED_FACTS = ("maintainer", "license", "first_release", "status", "platforms", "hardware", "languages")
 
 PART_FIELDS = (
     Field("id", "slug"),
@@ -38,6 +41,8 @@ TOOL_FIELDS = (
     Field("status_note", required=False, nullable=True),
     Field("platforms", "choices", choices=PLATFORMS),
     Field("hardware", "choices", choices=HARDWARE),
+    Field("uses", "choices", choices=USES),
+    Field("languages", "choices", choices=LANGUAGES),
     Field("links", "record", fields=(
         Field("home", "url"),
         Field("docs", "url"),
@@ -75,6 +80,8 @@ class Tool:
     status_note: str | None
     platforms: list
     hardware: list
+    uses: list
+    languages: list
     links: dict
     execution: dict
     sources: dict

@@ -13,6 +13,7 @@ from scripts import executor, notebook_pages
 from scripts.cards import card, parts_map, tool_list
 from scripts.charts import Charts
 from scripts.registry import Registry, load_registry
+from scripts.selector import selector
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,6 +106,7 @@ class SiteBuild:
             "tools": lambda arg, page: tool_list(arg, page, self.registry, notebooks),
             "map": lambda arg, page: parts_map(arg, page, self.registry),
             "chart": self.charts.placeholder,
+            "selector": lambda arg, page: selector(arg, page, self.registry, notebooks),
         }
 
     def is_executed(self, notebook_id: str) -> bool:

@@ -215,3 +215,23 @@ def test_no_serious_accessibility_violations(visit, kind, scheme):
                for r in result["violations"]
                if r["impact"] in ("serious", "critical") and r["id"] not in AXE_KNOWN]
     assert serious == [], "\n".join(serious)
+
+
+def test_stack_selector_filters_with_the_keyboard(visit):
+    from scripts.registry import load_registry
+
+    tools = [t for t in load_registry(ROOT / "docs" / "data").tools.values() if t.status != "renamed"]
+    page = visit().go("")
+    listed = page.locator(".fg-selector__tools > li:visible")
+    assert listed.count() == len(tools)
+    page.locator(".fg-selector input[value=kernels]").focus()
+    page.keyboard.press("Space")
+    expected = {t.name for t in tools if "kernels" in t.uses}
+    assert set(listed.locator(".fg-selector__name").all_inner_texts()) == expected
+    page.locator(".fg-selector input[value=amd]").check()
+    expected = {t.name for t in tools if "kernels" in t.uses and "amd" in t.hardware}
+    assert set(listed.locator(".fg-selector__name").all_inner_texts()) == expected
+    assert page.locator(".fg-selector__count").inner_text() == f"{len(expected)} of {len(tools)} tools match"
+    page.locator(".fg-selector input[value=kernels]").uncheck()
+    page.locator(".fg-selector input[value=amd]").uncheck()
+    assert listed.count() == len(tools)

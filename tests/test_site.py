@@ -169,3 +169,13 @@ def test_links_into_notebook_pages_are_checked(site):
     # the PyTorch card links its notebook, and the nav lists it
     html = page(site, "research-frameworks/pytorch/index.html")
     assert 'href="../../notebooks/pytorch/"' in html
+
+
+def test_external_link_checker_collects_and_reports(tmp_path, monkeypatch):
+    from scripts import linkcheck_external
+
+    (tmp_path / "index.html").write_text('<a href="https://ok.example/a#x">a</a><a href="https://bad.example/">b</a>'
+                                         '<a href="local/">c</a>')
+    assert set(linkcheck_external.external_links(tmp_path)) == {"https://ok.example/a", "https://bad.example/"}
+    monkeypatch.setattr(linkcheck_external, "check", lambda url: "HTTP 404" if "bad" in url else None)
+    assert linkcheck_external.main([str(tmp_path)]) == 1
