@@ -204,3 +204,11 @@ def load_dataset(name: str, registry: Registry, docs_dir: Path, where: str) -> D
         return measurement_dataset(path)(registry, docs_dir)
     raise BuildError(where, f"unknown data set {name!r}; expected one of {', '.join(sorted(DATASETS))} "
                             f"or a CSV file under docs/data/")
+
+
+def _cloud_providers(registry: Registry, docs_dir: Path) -> Dataset:
+    from scripts import providers  # imported here: scripts.providers imports this module
+    return providers.cloud_providers_dataset(registry, docs_dir)
+
+
+DATASETS["cloud-providers"] = _cloud_providers
