@@ -219,6 +219,10 @@ def chart_csv_path(spec: ChartSpec) -> str:
     return f"data/chart-tables/{spec.id}.csv"
 
 
+def table_csv_path(name: str) -> str:
+    return f"data/tables/{name.rsplit('.', 1)[0]}.csv"
+
+
 def render(spec: ChartSpec, data: Dataset, page: str) -> str:
     """The chart's HTML block, with links relative to ``page`` (docs-relative source path).
 
@@ -257,12 +261,14 @@ class Charts:
         self.registry = registry
         self.specs = load_specs(docs_dir / "data" / "charts")
         self.data: dict[str, Dataset] = {}
-        self.used: set[str] = set()
         for spec in self.specs.values():  # validate every spec and data set, placed or not
             self.dataset(spec)
-        for path in sorted((docs_dir / "data").glob("*.csv")):  # measurement files no chart uses yet
-            if path.name not in self.data:
-                self.data[path.name] = load_dataset(path.name, registry, docs_dir, str(path))
+        for path in sorted((docs_dir / "data").glob("*.csv")) + sorted((docs_dir / "data").glob("*.schema.yaml")):
+            name = path.name.replace(".schema.yaml", ".yaml") if path.name.endswith(".schema.yaml") else path.name
+            if name.endswith(".yaml") and not (docs_dir / "data" / name).is_file():
+                continue  # the schema of a CSV
+            if name not in self.data:  # data files no chart uses yet are validated too
+                self.data[name] = load_dataset(name, registry, docs_dir, str(path))
 
     def dataset(self, spec: ChartSpec) -> Dataset:
         """The chart's rows: its data set, narrowed by the spec's filter."""
@@ -284,10 +290,23 @@ class Charts:
     def placeholder(self, chart_id: str, page: str) -> str:
         if chart_id not in self.specs:
             raise BuildError(f"docs/{page}", f"unknown chart id {chart_id!r}; charts are declared in docs/data/charts/")
-        self.used.add(chart_id)
         spec = self.specs[chart_id]
         return render(spec, self.dataset(spec), page)
 
+    def table(self, name: str, page: str) -> str:
+        """A data file shown as a table only (no chart), with its provenance and data links."""
+        if name not in self.data or not self.data[name].source_file:
+            raise BuildError(f"docs/{page}", f"unknown data file {name!r}: tables show CSV or YAML files under "
+                                             f"docs/data/ that have a schema beside them")
+        data = self.data[name]
+        links = [f'<a href="{relative_url(page, table_csv_path(name))}" download>Download this table (CSV)</a>']
+        if data.source_file:
+            links.append(f'<a href="{relative_url(page, data.source_file)}">source data file</a>')
+        return (f'<div class="fg-table">\n{table_html(data)}\n'
+                f'<p class="fg-chart__provenance">{data.provenance} · {" · ".join(links)}</p>\n</div>\n')
+
     def downloads(self) -> dict[str, str]:
         """Site path -> CSV text for every chart's table."""
-        return {chart_csv_path(spec): table_csv(self.dataset(spec)) for spec in self.specs.values()}
+        files = {chart_csv_path(spec): table_csv(self.dataset(spec)) for spec in self.specs.values()}
+        files.update({table_csv_path(name): table_csv(data) for name, data in self.data.items() if data.source_file})
+        return files

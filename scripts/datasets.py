@@ -129,7 +129,7 @@ def capabilities_dataset(registry: Registry, docs_dir: Path) -> Dataset:
 COLUMN_FIELDS = (
     Field("name", "identifier"),
     Field("label"),
-    Field("kind", "choice", choices=("text", "int", "number", "date", "choice")),
+    Field("kind", "choice", choices=("text", "int", "number", "date", "choice", "url")),
     Field("unit", required=False, nullable=True),
     Field("required", "choice", choices=("yes", "no"), required=False, nullable=True),
 )
@@ -175,6 +175,31 @@ def measurement_dataset(csv_path: Path) -> Callable[[Registry, Path], Dataset]:
     return load
 
 
+def facts_dataset(yaml_path: Path) -> Callable[[Registry, Path], Dataset]:
+    """A YAML table of facts: a list of rows under 'rows', each with a 'source' URL column."""
+    def load(registry: Registry, docs_dir: Path) -> Dataset:
+        schema = yaml_path.with_suffix(".schema.yaml")
+        fields, key, labels = load_schema(schema)
+        if not any(f.name == "source" and f.kind == "url" and f.required for f in fields):
+            raise BuildError(str(schema), "a table of facts needs a required 'source' column of kind url")
+        data = load_yaml(yaml_path)
+        if not isinstance(data, dict) or not isinstance(data.get("rows"), list) or not data["rows"]:
+            raise BuildError(str(yaml_path), "expected a non-empty list under 'rows'")
+        rows, seen = [], {}
+        for i, item in enumerate(data["rows"], start=1):
+            row = validate_record(item, fields, f"{yaml_path}, row {i}")
+            k = tuple(row[name] for name in key)
+            if key and k in seen:
+                raise BuildError(f"{yaml_path}, row {i}", f"duplicate key {dict(zip(key, k))} (first on row {seen[k]})")
+            seen[k] = i
+            rows.append(row)
+        columns = [Column(f.name, labels[f.name], f.unit) for f in fields]
+        return Dataset(yaml_path.name, rows, columns,
+                       f"Facts from docs/data/{html.escape(yaml_path.name)}; each row links its source.",
+                       f"data/{yaml_path.name}")
+    return load
+
+
 def measurement_provenance(rows: list[dict]) -> str:
     """One line per distinct machine/run, so mixed sources (CPU and GPU series) stay visible."""
     runs = []
@@ -198,12 +223,13 @@ def load_dataset(name: str, registry: Registry, docs_dir: Path, where: str) -> D
     if name in DATASETS:
         return DATASETS[name](registry, docs_dir)
     path = docs_dir / "data" / name
-    if name.endswith(".csv") and path.is_file():
+    if name.endswith((".csv", ".yaml")) and path.is_file():
         if not path.with_suffix(".schema.yaml").is_file():
             raise BuildError(str(path), f"has no schema: declare its columns in {path.with_suffix('.schema.yaml').name}")
-        return measurement_dataset(path)(registry, docs_dir)
-    raise BuildError(where, f"unknown data set {name!r}; expected one of {', '.join(sorted(DATASETS))} "
-                            f"or a CSV file under docs/data/")
+        loader = measurement_dataset if name.endswith(".csv") else facts_dataset
+        return loader(path)(registry, docs_dir)
+    raise BuildError(where, f"unknown data set {name!r}; expected one of {', '.join(sorted(DATASETS))}, "
+                            f"or a CSV or YAML file under docs/data/ with a schema beside it")
 
 
 def _cloud_providers(registry: Registry, docs_dir: Path) -> Dataset:

@@ -106,6 +106,7 @@ class SiteBuild:
             "tools": lambda arg, page: tool_list(arg, page, self.registry, notebooks),
             "map": lambda arg, page: parts_map(arg, page, self.registry),
             "chart": self.charts.placeholder,
+            "table": self.charts.table,
             "selector": lambda arg, page: selector(arg, page, self.registry, notebooks),
         }
 

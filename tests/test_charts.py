@@ -128,3 +128,24 @@ def test_a_csv_without_schema_stops_the_build(tmp_path):
     (docs / "data" / "orphan.csv").write_text("a,b\n1,2\n")
     with pytest.raises(BuildError, match=r"orphan.csv: has no schema"):
         Charts(docs, REGISTRY)
+
+
+def test_fact_table_validates_and_renders(tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "docs" / "data", docs / "data")
+    (docs / "data" / "names.schema.yaml").write_text(
+        "description: d\nkey: [cuda]\ncolumns:\n"
+        "  - {name: cuda, label: CUDA, kind: text}\n  - {name: hip, label: HIP, kind: text}\n"
+        "  - {name: source, label: Source, kind: url}\n")
+    (docs / "data" / "names.yaml").write_text(
+        "rows:\n  - {cuda: cudaMalloc, hip: hipMalloc, source: 'https://rocm.docs.amd.com/x'}\n")
+    charts = Charts(docs, REGISTRY)
+    html_out = charts.table("names.yaml", "gpu-programming/rocm.md")
+    assert "<td>cudaMalloc</td>" in html_out and "<td>hipMalloc</td>" in html_out
+    assert 'href="../../data/tables/names.csv" download' in html_out
+    assert "data/tables/names.csv" in charts.downloads()
+    (docs / "data" / "names.yaml").write_text("rows:\n  - {cuda: cudaFree, hip: hipFree}\n")
+    with pytest.raises(BuildError, match=r"names.yaml, row 1, field 'source': missing"):
+        Charts(docs, REGISTRY)
+    with pytest.raises(BuildError, match=r"docs/p.md: unknown data file 'other.yaml'"):
+        charts.table("other.yaml", "p.md")
