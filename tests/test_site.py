@@ -179,3 +179,16 @@ def test_external_link_checker_collects_and_reports(tmp_path, monkeypatch):
     assert set(linkcheck_external.external_links(tmp_path)) == {"https://ok.example/a", "https://bad.example/"}
     monkeypatch.setattr(linkcheck_external, "check", lambda url: "HTTP 404" if "bad" in url else None)
     assert linkcheck_external.main([str(tmp_path)]) == 1
+
+
+def test_preview_renders_unexecuted_notebooks_with_a_notice(tmp_path):
+    """`make preview`: no notebook runs; without a cache, notebook pages say they were not executed."""
+    from tests.conftest import run_build
+
+    result = run_build(ROOT, tmp_path / "site", {"FIELDGUIDE_EXECUTE": "0", "FIELDGUIDE_CACHE": str(tmp_path / "cache")})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "executing" not in result.stderr
+    html = (tmp_path / "site" / "notebooks" / "pytorch" / "index.html").read_text()
+    assert "Not executed in this preview" in html
+    recorded = (tmp_path / "site" / "notebooks" / "cuda-gpu" / "index.html").read_text()
+    assert "Recorded on NVIDIA H200" in recorded and "Not executed" not in recorded
