@@ -277,6 +277,7 @@ class Plan:
     stale: list[Notebook] = field(default_factory=list)
     recorded: list[Notebook] = field(default_factory=list)
     keys: dict[str, str] = field(default_factory=dict)
+    created: float = field(default_factory=time.time)
 
 
 def plan(notebooks: list[Notebook], ws: Workspace) -> Plan:
@@ -317,11 +318,12 @@ def execute_stale(todo: Plan, ws: Workspace, jobs: int, cell_timeout: int = CELL
 
 
 def prune(todo: Plan, ws: Workspace) -> None:
-    """Delete cached executions that no current notebook uses."""
+    """Delete cached executions that no current notebook uses, except those written since this
+    plan was made (by another build running beside this one)."""
     keep = set(todo.fresh.values())
     for path in ws.executed.glob("*.ipynb"):
-        if path not in keep:
-            path.unlink()
+        if path not in keep and path.stat().st_mtime < todo.created:
+            path.unlink(missing_ok=True)
 
 
 def merge(source: nbformat.NotebookNode, executed: nbformat.NotebookNode) -> nbformat.NotebookNode:
