@@ -41,8 +41,8 @@ def check_rows(rows: list[dict], sizes: set[int], peak_size: int) -> None:
     assert max(r["gflops_best"] for r in rows) == pytest.approx(peak, rel=0.001), "the peak is the fastest call"
 
 
-@pytest.mark.skipif(not MAIN_PYTHON.is_file(), reason="needs the main environment (make env-main)")
 def test_smoke_run_writes_a_valid_csv(tmp_path):
+    assert MAIN_PYTHON.is_file(), "the main environment is missing: run `make env-main` (make test does)"
     out = tmp_path / "kernel-bench.csv"
     result = subprocess.run([str(MAIN_PYTHON), "-m", "scripts.bench_kernels", "--smoke", "--out", str(out)],
                             cwd=ROOT, capture_output=True, text=True, timeout=600)
