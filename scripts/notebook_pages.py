@@ -118,6 +118,27 @@ def stylesheet(assets: Path, classes: set[str]) -> str:
     return trim_css(base, classes | {"jupyter-wrapper"}) + light + dark
 
 
+def tagged_output(nb: nbformat.NotebookNode, tag: str, where: str) -> str:
+    """The outputs of the cell tagged ``tag``, as HTML for a page (a results table, say)."""
+    from scripts.errors import BuildError
+
+    cells = [c for c in nb.cells if c.cell_type == "code" and tag in c.metadata.get("tags", [])]
+    if len(cells) != 1:
+        raise BuildError(where, f"expected one code cell tagged {tag!r}, found {len(cells)}")
+    parts = []
+    for output in cells[0].outputs:
+        data = output.get("data", {})
+        if "text/html" in data:
+            # pandas writes a scoped stylesheet and a class that keep the theme's table style off
+            table = _STYLE.sub("", data["text/html"]).replace(' border="1" class="dataframe"', "")
+            parts.append(table.replace('<tr style="text-align: right;">', "<tr>"))
+        elif "text/plain" in data:
+            parts.append(f"<pre><code>{html.escape(data['text/plain'])}</code></pre>")
+    if not parts:
+        raise BuildError(where, f"the cell tagged {tag!r} has no output to show")
+    return "\n".join(parts)
+
+
 def banner(nb: nbformat.NotebookNode, executed: bool) -> str:
     recorded = nb.metadata.get("fieldguide", {}).get("recorded")
     if recorded:

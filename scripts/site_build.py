@@ -11,6 +11,8 @@ import nbformat
 
 from scripts import executor, notebook_pages
 from scripts.cards import card, parts_map, tool_list
+from scripts.errors import BuildError
+from scripts.markdown_text import relative
 from scripts.charts import Charts
 from scripts.registry import Registry, load_registry
 from scripts.selector import selector
@@ -107,8 +109,25 @@ class SiteBuild:
             "map": lambda arg, page: parts_map(arg, page, self.registry),
             "chart": self.charts.placeholder,
             "table": self.charts.table,
+            "output": self.notebook_output,
             "selector": lambda arg, page: selector(arg, page, self.registry, notebooks),
         }
+
+    def notebook_output(self, arg: str, page: str) -> str:
+        """``<!-- output: <notebook>/<tag> -->``: a tagged cell's outputs from the executed notebook."""
+        notebook_id, _, tag = arg.partition("/")
+        where = f"docs/{page}"
+        if notebook_id not in self.notebooks or not tag:
+            raise BuildError(where, f"expected <notebook id>/<cell tag> naming a notebook in notebooks/, got {arg!r}")
+        link = relative(page, self.notebook_page(notebook_id))
+        if not self.is_executed(notebook_id):
+            return (f'!!! warning "Not executed in this preview"\n    This table comes from the '
+                    f"[notebook]({link}), which `make preview` does not run.\n")
+        nb = nbformat.read(self.pages[notebook_id], as_version=4)
+        body = notebook_pages.tagged_output(nb, tag, f"{where}, placeholder 'output: {arg}'")
+        stamp = nb.metadata.fieldguide.get("execution") or nb.metadata.fieldguide.get("recorded", {})
+        return (f'<div class="fg-output">\n{body}\n</div>\n\n'
+                f"<small>Output of the [notebook]({link}), executed {stamp.get('date', '')}.</small>\n")
 
     def is_executed(self, notebook_id: str) -> bool:
         nb = self.notebooks[notebook_id]

@@ -192,3 +192,13 @@ def test_preview_renders_unexecuted_notebooks_with_a_notice(tmp_path):
     assert "Not executed in this preview" in html
     recorded = (tmp_path / "site" / "notebooks" / "cuda-gpu" / "index.html").read_text()
     assert "Recorded on NVIDIA H200" in recorded and "Not executed" not in recorded
+
+
+def test_rosetta_page_shows_the_table_its_notebook_printed(site):
+    html = page(site, "research-frameworks/rosetta/index.html")
+    executed = nbformat.reads(page(site, "notebooks/rosetta/rosetta.ipynb"), as_version=4)
+    results = next(c for c in executed.cells if "results" in c.metadata.get("tags", []))
+    for framework in ("PyTorch", "MLX", "fastai"):
+        assert framework in results.outputs[-1]["data"]["text/plain"]
+        assert f"<th>{framework}</th>" in html
+    assert 'class="fg-output"' in html
