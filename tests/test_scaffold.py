@@ -11,14 +11,13 @@ from tests.conftest import ROOT, run_build
 
 @pytest.fixture
 def project(tmp_path):
-    """A copy of the project without its notebooks (they are tested elsewhere)."""
+    """A copy of the project; its notebooks come from the project's cache (the same keys)."""
     root = tmp_path / "project"
     root.mkdir()
-    for name in ("docs", "scripts", "overrides", "requirements"):
+    for name in ("docs", "scripts", "overrides", "requirements", "notebooks"):
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("mkdocs.yml", "CONTRIBUTING.md"):
         shutil.copy(ROOT / name, root)
-    (root / "notebooks").mkdir()
     for name in (".venvs", "node_modules"):
         os.symlink(ROOT / name, root / name)
     return root
@@ -29,11 +28,12 @@ def test_scaffolded_tool_builds_with_card_nav_entry_and_executed_notebook(projec
     assert {p.relative_to(project).as_posix() for p in created} == {
         "docs/data/tools/demo-tool.yaml", "docs/compilers/demo-tool.md", "notebooks/demo-tool.ipynb"}
     site = tmp_path / "site"
-    result = run_build(project, site, {"FIELDGUIDE_CACHE": str(tmp_path / "cache")})
+    result = run_build(project, site, {"FIELDGUIDE_CACHE": str(ROOT / ".cache" / "fieldguide")})
     assert result.returncode == 0, result.stderr[-3000:]
     page = (site / "compilers" / "demo-tool" / "index.html").read_text()
     assert 'class="fg-card"' in page and "Demo Tool" in page
     assert 'href="../../notebooks/demo-tool/"' in page
+    assert "executing 1 notebook(s)" in result.stderr and "demo-tool" in result.stderr
     notebook = (site / "notebooks" / "demo-tool" / "index.html").read_text()
     assert "jp-OutputArea-output" in notebook
 
