@@ -11,7 +11,7 @@ STAMPS := $(foreach env,$(ENVS),.venvs/$(env)/.installed)
 	$(foreach env,$(ENVS),env-$(env))
 
 help:
-	@echo "make serve    set up everything, build (executing notebooks) and serve on http://127.0.0.1:8000"
+	@echo "make serve    set up everything, build (executing notebooks) and serve on http://127.0.0.1:8000/field-guide/"
 	@echo "make test     set up everything, then run the whole test suite"
 	@echo "make build    strict build into site/"
 	@echo "make preview  serve without executing notebooks (needs only the site environment)"
