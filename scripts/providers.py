@@ -89,8 +89,21 @@ def load_providers(registry: Registry, docs_dir: Path) -> tuple[list[dict], list
             raise BuildError(f"{where}, field 'accelerators'",
                              f"no cell for {', '.join(missing)}: every family must be stated")
         provider["accelerators"] = [cells[f] for f in families]  # in the families' order
+        if provider["tool"]:
+            _check_registry_agrees(provider, registry.tools[provider["tool"]], where)
         providers.append(provider)
     return list(families.values()), providers
+
+
+def _check_registry_agrees(provider: dict, tool, where: str) -> None:
+    """The registry's hardware list and this file's accelerator cells state the same facts for
+    NVIDIA and AMD GPUs; refuse to build when they disagree."""
+    offered = {c["family"] for c in provider["accelerators"] if c["value"] != "no"}
+    for vendor, has in (("nvidia", any(f.startswith("nvidia") for f in offered)), ("amd", "amd" in offered)):
+        if has != (vendor in tool.hardware):
+            raise BuildError(f"{where}, field 'accelerators'",
+                             f"{'lists' if has else 'does not list'} {vendor} GPUs, but {tool.path} "
+                             f"{'does not' if has else 'does'} (field 'hardware'): make the two agree")
 
 
 def cloud_providers_dataset(registry: Registry, docs_dir: Path) -> Dataset:

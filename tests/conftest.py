@@ -45,3 +45,13 @@ def data_copy(tmp_path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(ROOT / "docs" / "data", target)
     return target
+
+
+MAIN_PYTHON = ROOT / ".venvs" / "main" / "bin" / "python"
+
+
+def run_smoke(module: str, out: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """A benchmark script's --smoke run in the main environment, writing its CSV to ``out``."""
+    assert MAIN_PYTHON.is_file(), "the main environment is missing: run `make env-main` (make test does)"
+    return subprocess.run([str(MAIN_PYTHON), "-m", module, "--smoke", "--out", str(out), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)

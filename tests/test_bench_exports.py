@@ -3,7 +3,6 @@ committed CSV covers every source/target pair."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,9 +10,8 @@ import pytest
 from scripts import bench_exports
 from scripts.datafiles import read_csv
 from scripts.datasets import PROVENANCE_FIELDS, load_schema
+from tests.conftest import ROOT, run_smoke
 
-ROOT = Path(__file__).resolve().parent.parent
-MAIN_PYTHON = ROOT / ".venvs" / "main" / "bin" / "python"
 SCHEMA = ROOT / "docs" / "data" / "export-matrix.schema.yaml"
 
 
@@ -39,10 +37,8 @@ def test_short_error_keeps_the_first_line_and_type():
 
 
 def test_smoke_run_writes_valid_rows(tmp_path):
-    assert MAIN_PYTHON.exists(), "the main environment is missing: run `make env-main` (make test does)"
     out = tmp_path / "export-matrix.csv"
-    proc = subprocess.run([str(MAIN_PYTHON), "-m", "scripts.bench_exports", "--smoke", "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = run_smoke("scripts.bench_exports", out, timeout=300)
     assert proc.returncode == 0, proc.stderr[-4000:]
     rows = {(r["source"], r["target"]): r for r in load(out)}
     assert set(rows) == set(bench_exports.SMOKE_PAIRS)

@@ -2,18 +2,15 @@
 counts code only, and a smoke run writes a CSV that validates against its schema."""
 
 import ast
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from scripts.bench_frameworks import DEFAULT_OUT, ROSETTA, RUNS, count_loc
 from scripts.datafiles import read_csv
 from scripts.datasets import PROVENANCE_FIELDS, load_schema
+from tests.conftest import ROOT, run_smoke
 
-ROOT = Path(__file__).resolve().parent.parent
-MAIN_PYTHON = ROOT / ".venvs" / "main" / "bin" / "python"
 SIGNATURE = ["X_train", "y_train", "X_test", "y_test", "epochs", "seed"]
 
 
@@ -47,11 +44,9 @@ def test_count_loc_skips_docstrings_comments_blank_lines_and_the_main_block(tmp_
 
 
 def test_smoke_run_writes_a_valid_csv(tmp_path):
-    assert MAIN_PYTHON.is_file(), "the main environment is missing: run `make env-main` (make test does)"
     out = tmp_path / "framework-bench.csv"
     frameworks = ["PyTorch", "JAX + Flax"]
-    proc = subprocess.run([str(MAIN_PYTHON), "-m", "scripts.bench_frameworks", "--smoke", "--out", str(out),
-                           "--frameworks", *frameworks], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = run_smoke("scripts.bench_frameworks", out, "--frameworks", *frameworks, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     fields, key, _ = load_schema(DEFAULT_OUT.with_suffix(".schema.yaml"))
     table = read_csv(out, fields + PROVENANCE_FIELDS, key)

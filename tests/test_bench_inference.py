@@ -3,16 +3,14 @@ size, and the committed measurement file validates against its schema."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from scripts.datafiles import read_csv
 from scripts.datasets import PROVENANCE_FIELDS, load_schema
+from tests.conftest import ROOT, run_smoke
 
-ROOT = Path(__file__).resolve().parent.parent
-MAIN_PYTHON = ROOT / ".venvs" / "main" / "bin" / "python"
 SCHEMA = ROOT / "docs" / "data" / "inference-bench.schema.yaml"
 ENGINES = ("eager", "torch-compile", "torchscript", "torch-export", "onnxruntime", "openvino-f32",
            "openvino-default", "keras-xla", "jax-jit")
@@ -44,10 +42,8 @@ def check_rows(rows: list[dict], batches: set[int]) -> None:
 
 
 def test_smoke_run_writes_a_valid_csv(tmp_path):
-    assert MAIN_PYTHON.is_file(), "the main environment is missing: run `make env-main` (make test does)"
     out = tmp_path / "inference-bench.csv"
-    result = subprocess.run([str(MAIN_PYTHON), "-m", "scripts.bench_inference", "--smoke", "--out", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=900)
+    result = run_smoke("scripts.bench_inference", out, timeout=900)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     rows = load(out)
     check_rows(rows, {1, 4})

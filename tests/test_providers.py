@@ -87,3 +87,13 @@ def test_errors_name_file_row_and_field(tmp_path, registry, edit, where, message
         load_providers(registry, docs)
     assert where in err.value.where and "cloud-providers.yaml" in err.value.where
     assert message in err.value.message
+
+
+def test_registry_and_provider_file_must_agree_on_gpu_vendors(tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "docs" / "data", docs / "data")
+    path = docs / "data" / "tools" / "lambda.yaml"
+    path.write_text(path.read_text().replace("hardware: [nvidia]", "hardware: [nvidia, amd]"))
+    with pytest.raises(BuildError, match=r"provider lambda, field 'accelerators': does not list amd GPUs, "
+                                         r"but .*lambda.yaml does \(field 'hardware'\)"):
+        load_providers(load_registry(docs / "data"), docs)
