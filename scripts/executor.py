@@ -1,15 +1,21 @@
 """Executes notebooks into a content-addressed cache outside docs/.
 
 A notebook re-executes only when its cache key changes. The key covers what can change its
-outputs: the code cells (and their tags), the kernel environment's lock file, the bytes of the
-input files it declares, and ``EXECUTOR_VERSION``. Markdown edits never re-execute: the page is
+outputs: the code cells (and their tags), the kernel environment's lock file and interpreter (as
+recorded in ``.venvs/<env>/.installed``), the declared inputs and packages, and this module's
+constants that reach the kernel (``KEYED``). Markdown edits never re-execute: the page is
 assembled from the current Markdown cells and the cached outputs (see ``merge``).
+
+Kernels start from an allow-list of the build's environment variables, so nothing unkeyed
+(``PYTHONPATH``, ``KERAS_BACKEND``, ...) reaches them. A repository module that a notebook imports
+must be one of its declared inputs, or the build fails.
 
 Notebook metadata, under ``fieldguide``:
     env      the environment (requirements/<env>.lock, kernel ``fieldguide-<env>``)
     inputs   files it reads, relative to the repository root
     timeout  seconds for the whole notebook (default NOTEBOOK_TIMEOUT)
     packages distributions whose versions the environment stamp reports
+    exclusive  true when the page quotes its timings: it runs alone, after the others
     part     for a notebook not named after a tool: the part of the guide it belongs to
     recorded provenance of a notebook recorded on other hardware; never executed here
 """
@@ -20,6 +26,7 @@ import asyncio
 import copy
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -32,10 +39,9 @@ from pathlib import Path
 import nbformat
 from jupyter_core.utils import ensure_async
 
+from scripts import environments
 from scripts.errors import BuildError
 
-# Bump when a change here alters what executed notebooks contain.
-EXECUTOR_VERSION = "1"
 CELL_TIMEOUT = 300
 NOTEBOOK_TIMEOUT = 600
 RAISES_TAG = "raises-exception"  # nbclient's own tag: the cell is expected to fail
@@ -70,6 +76,10 @@ CACHE_ENV = {
     "TMPDIR": "tmp",
 }
 
+# The only variables a kernel inherits from the build's environment; everything else it sees is set here.
+INHERITED_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
 STAMP_CODE = """
 import json as _j, os as _o, platform as _p, sys as _s, importlib.metadata as _m
 def _v(name):
@@ -78,9 +88,17 @@ def _v(name):
     except _m.PackageNotFoundError:
         return None
 _cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), _p.processor())
-print(_j.dumps({"python": _p.python_version(), "cpu": _cpu, "cores": _o.cpu_count(),
-                "packages": {n: _v(n) for n in %r if _v(n)}}))
+_root = %r + _o.sep
+_skip = tuple(_o.path.join(_root, d) + _o.sep for d in (".venvs", ".cache"))
+_repo = sorted({_o.path.relpath(f, _root) for f in (getattr(m, "__file__", None) for m in list(_s.modules.values()))
+                if isinstance(f, str) and f.startswith(_root) and not f.startswith(_skip)})
+print(_j.dumps({"python": _p.python_version(), "cpu": _cpu, "cores": len(_o.sched_getaffinity(0)),
+                "packages": {n: _v(n) for n in %r if _v(n)}, "repository_modules": _repo}))
 """
+
+# Everything above that reaches a kernel or its outputs: part of every cache key, so that a change
+# here re-executes what it affects without a version number to remember.
+KEYED = (OFFLINE_ENV, CACHE_ENV, INHERITED_ENV, THREAD_ENV, STAMP_CODE, RAISES_TAG)
 
 
 @dataclass
@@ -93,6 +111,7 @@ class Notebook:
     inputs: list[str]
     timeout: int
     packages: list[str]
+    exclusive: bool
     part: str | None
     recorded: dict | None
     nb: nbformat.NotebookNode = field(repr=False)
@@ -111,7 +130,12 @@ class Notebook:
         if not recorded and not env:
             raise BuildError(str(path), "metadata.fieldguide.env is missing: name the environment it runs in")
         return cls(path, path.stem, env, list(meta.get("inputs", [])), int(meta.get("timeout", NOTEBOOK_TIMEOUT)),
-                   list(meta.get("packages", [])), meta.get("part"), recorded, nb)
+                   list(meta.get("packages", [])), bool(meta.get("exclusive", False)), meta.get("part"), recorded, nb)
+
+    @property
+    def where(self) -> str:
+        return f"notebooks/{self.path.name}"
+
 
 
 @dataclass(frozen=True)
@@ -140,19 +164,30 @@ def code_fingerprint(nb: nbformat.NotebookNode) -> list:
     return [(c.source, sorted(c.metadata.get("tags", []))) for c in nb.cells if c.cell_type == "code"]
 
 
-def cache_key(notebook: Notebook, ws: Workspace) -> str:
-    digest = hashlib.sha256()
-    digest.update(f"executor {EXECUTOR_VERSION}\nenv {notebook.env}\n".encode())
-    digest.update(json.dumps(code_fingerprint(notebook.nb)).encode())
+def usable_cpus() -> int:
+    """CPUs this process may run on: its affinity mask, which a container or taskset may narrow."""
+    return len(os.sched_getaffinity(0))
+
+
+def cache_key(notebook: Notebook, ws: Workspace, interpreter: dict) -> str:
+    """What the executed notebook depends on; ``interpreter`` is the environment's record."""
     lock = ws.lock_file(notebook.env)
     if not lock.is_file():
-        raise BuildError(str(notebook.path), f"environment {notebook.env!r} has no lock file {lock.relative_to(ws.root)}; "
-                                             f"known environments: {', '.join(known_envs(ws))}")
+        raise BuildError(notebook.where, f"environment {notebook.env!r} has no lock file {lock.relative_to(ws.root)}; "
+                                         f"known environments: {', '.join(known_envs(ws))}")
+    digest = hashlib.sha256(json.dumps({
+        "executor": KEYED,
+        "env": notebook.env,
+        "interpreter": [interpreter.get(k) for k in ("python", "implementation", "platform")],
+        "packages": notebook.packages,
+        "exclusive": notebook.exclusive,
+        "code": code_fingerprint(notebook.nb),
+    }, sort_keys=True).encode())
     digest.update(lock.read_bytes())
     for name in sorted(notebook.inputs):
         path = ws.root / name
         if not path.is_file():
-            raise BuildError(str(notebook.path), f"declared input {name!r} does not exist")
+            raise BuildError(notebook.where, f"declared input {name!r} does not exist")
         digest.update(f"\ninput {name}\n".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -175,11 +210,12 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 def kernel_env(ws: Workspace, threads: int) -> dict[str, str]:
-    env = dict(os.environ, **OFFLINE_ENV)
+    env = {var: os.environ[var] for var in INHERITED_ENV if var in os.environ}
+    env.update(OFFLINE_ENV)
     for var, sub in CACHE_ENV.items():
         (ws.tool_caches / sub).mkdir(parents=True, exist_ok=True)
         env[var] = str(ws.tool_caches / sub)
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    for var in THREAD_ENV:
         env[var] = str(threads)
     # Each environment registers its kernel under its own prefix (see the Makefile).
     env["JUPYTER_PATH"] = os.pathsep.join(str(p) for p in sorted((ws.root / ".venvs").glob("*/share/jupyter")))
@@ -201,7 +237,18 @@ def describe_failure(notebook: Notebook, number: int, cell: nbformat.NotebookNod
     return f"{where}\n  {err.ename}: {err.evalue}\n\n{trace[-3000:]}"
 
 
-async def _execute(notebook: Notebook, ws: Workspace, threads: int, cell_timeout: int) -> nbformat.NotebookNode:
+def undeclared_modules(notebook: Notebook, imported: list[str]) -> str | None:
+    """A message naming repository modules the notebook imported without declaring them as inputs."""
+    missing = [name for name in imported if name not in notebook.inputs]
+    if not missing:
+        return None
+    return (f"imports {', '.join(missing)} from the repository without declaring {'it' if len(missing) == 1 else 'them'} "
+            f"in metadata.fieldguide.inputs; declare {'it' if len(missing) == 1 else 'them'} so that an edit there "
+            f"runs the notebook again")
+
+
+async def _execute(notebook: Notebook, ws: Workspace, workdir: Path, threads: int,
+                   cell_timeout: int) -> nbformat.NotebookNode:
     """Run one notebook in its environment's kernel; return the executed copy or raise BuildError."""
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient import NotebookClient
@@ -210,9 +257,6 @@ async def _execute(notebook: Notebook, ws: Workspace, threads: int, cell_timeout
     nb = copy.deepcopy(notebook.nb)
     env = kernel_env(ws, threads)
     os.environ["JUPYTER_PATH"] = env["JUPYTER_PATH"]  # the kernel spec manager reads it here
-    workdir = ws.tool_caches / "run" / notebook.id
-    shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
     deadline = time.monotonic() + notebook.timeout
     client = NotebookClient(
         nb,
@@ -222,7 +266,7 @@ async def _execute(notebook: Notebook, ws: Workspace, threads: int, cell_timeout
         resources={"metadata": {"path": str(workdir)}},
         allow_errors=False,
     )
-    where = str(notebook.path.relative_to(ws.root)) if notebook.path.is_relative_to(ws.root) else str(notebook.path)
+    where = notebook.where
     started = time.monotonic()
     number, cell = 0, None
     client.reset_execution_trackers()
@@ -232,21 +276,30 @@ async def _execute(notebook: Notebook, ws: Workspace, threads: int, cell_timeout
             nb.metadata["language_info"] = info["content"]["language_info"]
             for number, cell in enumerate(nb.cells, start=1):
                 await client.async_execute_cell(cell, number - 1, execution_count=client.code_cells_executed + 1)
-            number, cell = 0, nbformat.v4.new_code_cell(STAMP_CODE % (notebook.packages,))
+            number, cell = 0, nbformat.v4.new_code_cell(STAMP_CODE % (str(ws.root), notebook.packages))
             nb.cells.append(cell)  # nbclient writes outputs through the notebook's cell list
             stamp = await client.async_execute_cell(cell, len(nb.cells) - 1, store_history=False)
             nb.cells.pop()
     except NoSuchKernel:
         raise BuildError(where, f"environment {notebook.env!r} is not set up (no kernel 'fieldguide-{notebook.env}'); "
-                                f"run `make env-{notebook.env}`") from None
+                                f"run `{environments.rebuild_command(notebook.env)}`") from None
     except CellTimeoutError:
         whole = time.monotonic() >= deadline - 1
         limit = f"the notebook's limit of {notebook.timeout} s" if whole else f"the per-cell limit of {cell_timeout} s"
         raise BuildError(where, f"cell {number}: timed out ({limit})\n  {cell.source.strip()[:300]}") from None
     except (CellExecutionError, DeadKernelError) as exc:
+        if cell is None:
+            raise _died_before_first_cell(notebook, exc) from None
         raise BuildError(where, describe_failure(notebook, number, cell, exc)) from None
+    except Exception as exc:  # a kernel that never started leaves nbclient's objects half made
+        if cell is None:
+            raise _died_before_first_cell(notebook, exc) from None
+        raise
     text = "".join(o.get("text", "") for o in stamp.outputs if o.output_type == "stream")
     record = json.loads(text.strip().splitlines()[-1])
+    problem = undeclared_modules(notebook, record.pop("repository_modules"))
+    if problem:
+        raise BuildError(where, problem)
     record["date"] = time.strftime("%Y-%m-%d")
     record["duration_s"] = round(time.monotonic() - started, 1)
     record["env"] = notebook.env
@@ -254,29 +307,44 @@ async def _execute(notebook: Notebook, ws: Workspace, threads: int, cell_timeout
     return nb
 
 
-def _run_one(path: str, root: str, cache: str, threads: int, cell_timeout: int) -> tuple[str, str | None]:
+def _died_before_first_cell(notebook: Notebook, exc: Exception) -> BuildError:
+    detail = ANSI.sub("", f"{type(exc).__name__}: {exc}")[:1000]
+    return BuildError(notebook.where, f"the kernel 'fieldguide-{notebook.env}' died before running the first cell "
+                                      f"({detail}); if the environment is broken, rebuild it with "
+                                      f"`{environments.rebuild_command(notebook.env)}`")
+
+
+def _run_one(path: str, root: str, cache: str, key: str, threads: int, cell_timeout: int) -> tuple[str, str | None]:
     """Worker entry point: returns (notebook id, error message or None)."""
     ws = Workspace(Path(root), Path(cache))
     notebook = Notebook.read(Path(path))
+    # A folder of its own: a second build running beside this one never shares or deletes it.
+    (ws.tool_caches / "run").mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f"{notebook.id}.{key}.", dir=ws.tool_caches / "run"))
     try:
-        key = cache_key(notebook, ws)
-        executed = asyncio.run(_execute(notebook, ws, threads, cell_timeout))
+        executed = asyncio.run(_execute(notebook, ws, workdir, threads, cell_timeout))
     except BuildError as exc:
         return notebook.id, str(exc)
     except Exception as exc:  # anything else still names the notebook
-        return notebook.id, f"{path}: {type(exc).__name__}: {exc}"
+        return notebook.id, f"{notebook.where}: {type(exc).__name__}: {exc}"
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     atomic_write(cached_path(notebook, ws, key), nbformat.writes(executed))
     return notebook.id, None
 
 
 @dataclass
 class Plan:
-    """What a build will do: notebooks already cached, to execute, and recorded elsewhere."""
+    """What a build will do: notebooks already cached, to execute, and recorded elsewhere.
+
+    ``unready`` maps a stale notebook's id to why its environment cannot run it; such a notebook
+    has no key, since the key names the environment's interpreter."""
 
     fresh: dict[str, Path] = field(default_factory=dict)
     stale: list[Notebook] = field(default_factory=list)
     recorded: list[Notebook] = field(default_factory=list)
     keys: dict[str, str] = field(default_factory=dict)
+    unready: dict[str, str] = field(default_factory=dict)
     created: float = field(default_factory=time.time)
 
 
@@ -286,7 +354,14 @@ def plan(notebooks: list[Notebook], ws: Workspace) -> Plan:
         if notebook.recorded:
             result.recorded.append(notebook)
             continue
-        key = cache_key(notebook, ws)
+        if not ws.lock_file(notebook.env).is_file():
+            cache_key(notebook, ws, {})  # raises, naming the known environments
+        problem = environments.problem(ws.root, notebook.env)
+        if problem:
+            result.unready[notebook.id] = f"{problem}; rebuild it with `{environments.rebuild_command(notebook.env)}`"
+            result.stale.append(notebook)
+            continue
+        key = cache_key(notebook, ws, environments.read(ws.root, notebook.env))
         result.keys[notebook.id] = key
         path = cached_path(notebook, ws, key)
         if path.is_file():
@@ -296,25 +371,51 @@ def plan(notebooks: list[Notebook], ws: Workspace) -> Plan:
     return result
 
 
-def execute_stale(todo: Plan, ws: Workspace, jobs: int, cell_timeout: int = CELL_TIMEOUT, log=print) -> None:
-    """Execute every stale notebook, ``jobs`` at a time; raise one BuildError listing all failures."""
-    if not todo.stale:
-        return
-    threads = max(1, (os.cpu_count() or 1) // jobs)
+def share(notebooks: list[Notebook], index: int, count: int) -> list[Notebook]:
+    """Shard ``index`` (1-based) of ``count``: every count-th notebook in id order, so that each
+    runner, planning from the same cache, picks a disjoint share and together they cover all."""
+    if not 1 <= index <= count:
+        raise ValueError(f"shard {index}/{count}: expected 1 <= index <= count")
+    return sorted(notebooks, key=lambda nb: nb.id)[index - 1::count]
+
+
+def _run_batch(notebooks: list[Notebook], ws: Workspace, keys: dict[str, str], jobs: int,
+               cell_timeout: int, log) -> list[str]:
+    threads = max(1, usable_cpus() // jobs)
     failures = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_run_one, str(nb.path), str(ws.root), str(ws.cache), threads, cell_timeout)
-                   for nb in todo.stale]
+    # forkserver: a worker never inherits the build's threads and locks (MkDocs, the server's watcher).
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        futures = [pool.submit(_run_one, str(nb.path), str(ws.root), str(ws.cache), keys[nb.id], threads, cell_timeout)
+                   for nb in notebooks]
         for future in futures:
             notebook_id, error = future.result()
             if error:
                 failures.append(error)
             else:
                 log(f"executed notebook {notebook_id}")
+    return failures
+
+
+def execute_stale(todo: Plan, ws: Workspace, jobs: int, cell_timeout: int = CELL_TIMEOUT, log=print,
+                  only: list[Notebook] | None = None) -> None:
+    """Execute the stale notebooks (or ``only`` those of them), ``jobs`` at a time, then the exclusive
+    ones alone; raise one BuildError listing all failures."""
+    todo_list = todo.stale if only is None else only
+    if not todo_list:
+        return
+    unready = [f"{nb.where}: {todo.unready[nb.id]}" for nb in todo_list if nb.id in todo.unready]
+    if unready:
+        raise BuildError("notebook environments are not ready", "\n".join(unready))
+    shared = [nb for nb in todo_list if not nb.exclusive]
+    failures = _run_batch(shared, ws, todo.keys, max(1, min(jobs, len(shared))), cell_timeout, log) if shared else []
+    for notebook in (nb for nb in todo_list if nb.exclusive):  # their timings are quoted: nothing runs beside them
+        failures += _run_batch([notebook], ws, todo.keys, 1, cell_timeout, log)
     if failures:
         raise BuildError("notebook execution failed", "\n\n".join(failures))
-    for notebook in todo.stale:
+    for notebook in todo_list:
         todo.fresh[notebook.id] = cached_path(notebook, ws, todo.keys[notebook.id])
+    done = {nb.id for nb in todo_list}
+    todo.stale = [nb for nb in todo.stale if nb.id not in done]
 
 
 def prune(todo: Plan, ws: Workspace) -> None:

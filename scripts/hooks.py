@@ -81,6 +81,10 @@ def _notebook_id(page) -> str | None:
 def on_page_content(html, page, config, files):
     notebook_id = _notebook_id(page)
     if notebook_id is None:
+        try:
+            placeholders.check_expanded(html, page.file.src_uri)
+        except BuildError as exc:
+            raise _fail(exc) from None
         return html
     page.edit_url = f"{config['repo_url']}/edit/main/notebooks/{notebook_id}.ipynb"
     nb = nbformat.read(state.pages[notebook_id], as_version=4)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 
-from scripts import executor, notebook_pages
+from scripts import executor, notebook_pages, quotes
 from scripts.cards import card, parts_map, tool_list
 from scripts.errors import BuildError
 from scripts.markdown_text import relative
@@ -29,6 +29,24 @@ def _write_if_changed(path: Path, text: str) -> None:
         executor.atomic_write(path, text)
 
 
+def check_execution_mode(tool, notebook: executor.Notebook | None) -> None:
+    """The card's execution mode must say what the tool's notebook does: run in the main environment,
+    run in a side environment (named), recorded elsewhere, or no notebook at all."""
+    if notebook is None:
+        actual, env = "none", None
+    elif notebook.recorded:
+        actual, env = "recorded", None
+    else:
+        actual, env = ("main", None) if notebook.env == "main" else ("side", notebook.env)
+    declared = tool.execution["mode"]
+    if declared != actual or (actual == "side" and tool.execution["env"] != env):
+        says = f"mode {actual}" + (f" with env {env}" if env else "")
+        has = f"notebooks/{tool.id}.ipynb" if notebook else f"no notebooks/{tool.id}.ipynb"
+        raise BuildError(f"{tool.path}, tool '{tool.id}', field 'execution'",
+                         f"declares mode {declared}" + (f" with env {tool.execution['env']}" if tool.execution["env"] else "")
+                         + f", but {has} means {says}")
+
+
 @dataclass
 class SiteBuild:
     root: Path
@@ -42,6 +60,8 @@ class SiteBuild:
     # tool id -> path of the notebook page's input (merged, prepared copy)
     pages: dict[str, Path] = field(default_factory=dict)
     executed: set[str] = field(default_factory=set)
+    _quote_sources: quotes.Sources | None = field(default=None, repr=False)
+    _read: dict[str, nbformat.NotebookNode] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_env(cls, docs_dir: Path, root: Path = ROOT) -> "SiteBuild":
@@ -50,7 +70,7 @@ class SiteBuild:
             docs_dir=docs_dir,
             cache=Path(os.environ.get("FIELDGUIDE_CACHE", root / ".cache" / "fieldguide")).resolve(),
             execute=_flag("FIELDGUIDE_EXECUTE", "1"),
-            jobs=int(os.environ.get("FIELDGUIDE_JOBS", os.cpu_count() or 1)),
+            jobs=int(os.environ.get("FIELDGUIDE_JOBS", executor.usable_cpus())),
         )
 
     @property
@@ -70,6 +90,8 @@ class SiteBuild:
                 self.registry.tool(nb.id, f"{path} (a notebook is named by its tool's registry id, "
                                           f"or declares the part it belongs to)")
             self.notebooks[nb.id] = nb
+        for tool in self.registry.tools.values():
+            check_execution_mode(tool, self.notebooks.get(tool.id))
         todo = executor.plan(list(self.notebooks.values()), self.workspace)
         if self.execute:
             if todo.stale:
@@ -111,7 +133,24 @@ class SiteBuild:
             "table": self.charts.table,
             "output": self.notebook_output,
             "selector": lambda arg, page: selector(arg, page, self.registry, notebooks),
+            "value": lambda arg, page: quotes.value(self.quote_sources, arg),
+            "ratio": lambda arg, page: quotes.ratio(self.quote_sources, arg),
+            "change": lambda arg, page: quotes.change(self.quote_sources, arg),
         }
+
+    @property
+    def quote_sources(self) -> quotes.Sources:
+        if self._quote_sources is None:
+            self._quote_sources = quotes.Sources(self.charts.data, self.executed_notebook, set(self.notebooks))
+        return self._quote_sources
+
+    def executed_notebook(self, notebook_id: str) -> nbformat.NotebookNode | None:
+        """The page input of a notebook this build executed or recorded; None in a preview."""
+        if not self.is_executed(notebook_id):
+            return None
+        if notebook_id not in self._read:
+            self._read[notebook_id] = nbformat.read(self.pages[notebook_id], as_version=4)
+        return self._read[notebook_id]
 
     def notebook_output(self, arg: str, page: str) -> str:
         """``<!-- output: <notebook>/<tag> -->``: a tagged cell's outputs from the executed notebook."""

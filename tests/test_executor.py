@@ -1,25 +1,35 @@
 """The executor against small fixture notebooks, run in a light kernel (the test's own Python)."""
 
 import json
+import os
 import sys
+import threading
 
 import nbformat
 import pytest
 
-from scripts import executor
+from scripts import environments, executor
 from scripts.errors import BuildError
+
+KERNEL_ARGV = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+
+
+def add_env(root, name, argv=KERNEL_ARGV):
+    """An environment whose kernel is this Python (or ``argv``), installed as the Makefile records it."""
+    (root / "requirements").mkdir(exist_ok=True)
+    (root / "requirements" / f"{name}.lock").write_text("ipykernel==7.4.0\n")
+    spec = root / ".venvs" / name / "share" / "jupyter" / "kernels" / f"fieldguide-{name}"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": name, "language": "python"}))
+    (root / ".venvs" / name / "bin").mkdir()
+    (root / ".venvs" / name / "bin" / "python").symlink_to(sys.executable)
+    environments.record(root, name)
 
 
 @pytest.fixture
 def ws(tmp_path):
     """A workspace with one environment, 'test', whose kernel is this Python."""
-    (tmp_path / "requirements").mkdir()
-    (tmp_path / "requirements" / "test.lock").write_text("ipykernel==7.4.0\n")
-    spec = tmp_path / ".venvs" / "test" / "share" / "jupyter" / "kernels" / "fieldguide-test"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "test", "language": "python"}))
+    add_env(tmp_path, "test")
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "data.txt").write_text("21\n")
     return executor.Workspace(tmp_path, tmp_path / ".cache")
@@ -95,8 +105,32 @@ def test_input_file_and_lock_file_changes_reexecute(ws):
     ran, todo = build(ws, a, b)
     assert ran == ["a"] and outputs(todo, "a") == ["22\n\n"]
     (ws.root / "requirements" / "test.lock").write_text("ipykernel==7.4.1\n")
+    environments.record(ws.root, "test")  # what `make env-test` does after a lock change
     ran, _ = build(ws, a, b)
     assert sorted(ran) == ["a", "b"]
+
+
+def test_environment_installed_from_an_older_lock_is_refused(ws):
+    a = write(ws, "a", ["print(1)"])
+    (ws.root / "requirements" / "test.lock").write_text("ipykernel==7.4.1\n")
+    with pytest.raises(BuildError, match=r"notebooks/a.ipynb: environment 'test' was installed from an older "
+                                         r"requirements/test.lock; rebuild it with `make env-test`"):
+        build(ws, a)
+    assert not ws.executed.exists() or not list(ws.executed.glob("a.*")), "nothing is cached under the new key"
+
+
+def test_interpreter_packages_and_executor_constants_are_keyed(ws, monkeypatch):
+    a = write(ws, "a", ["print(1)"], packages=["ipykernel"])
+    build(ws, a)
+    record = environments.venv(ws.root, "test") / environments.RECORD
+    entry = json.loads(record.read_text())
+    record.write_text(json.dumps({**entry, "python": "3.99.0"}))
+    assert build(ws, a)[0] == ["a"], "another interpreter version re-executes"
+    write(ws, "a", ["print(1)"], packages=["ipykernel", "nbformat"])
+    assert build(ws, a)[0] == ["a"], "another packages list re-executes"
+    monkeypatch.setitem(executor.OFFLINE_ENV, "SOME_TOOL_OFFLINE", "1")
+    assert build(ws, a)[0] == ["a"], "a change to what the executor gives kernels re-executes"
+    assert build(ws, a)[0] == []
 
 
 def test_failing_cell_names_notebook_cell_line_and_exception(ws):
@@ -147,6 +181,94 @@ def test_missing_environment_declaration_is_named(ws):
     nbformat.write(nbformat.v4.new_notebook(), path)
     with pytest.raises(BuildError, match=r"a.ipynb: metadata.fieldguide is missing"):
         executor.Notebook.read(path)
+
+
+def test_kernels_inherit_only_allowed_variables(ws, monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    monkeypatch.setenv("PYTHONPATH", "/somewhere")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    env = executor.kernel_env(ws, threads=1)
+    assert "KERAS_BACKEND" not in env and "PYTHONPATH" not in env
+    assert env["LANG"] == "C.UTF-8" and env["PATH"] == os.environ["PATH"]
+
+
+def test_undeclared_repository_module_fails_naming_it(ws):
+    (ws.root / "helpers.py").write_text("ANSWER = 42\n")
+    code = f"import sys\nsys.path.insert(0, {str(ws.root)!r})\nimport helpers\nprint(helpers.ANSWER)"
+    a = write(ws, "a", [code])
+    with pytest.raises(BuildError, match=r"notebooks/a.ipynb: imports helpers.py from the repository without declaring"):
+        build(ws, a)
+    write(ws, "a", [code], inputs=["helpers.py"])
+    _, todo = build(ws, a)
+    assert outputs(todo, "a") == ["42\n"]
+
+
+def test_kernel_that_dies_before_its_first_cell_is_named(ws):
+    add_env(ws.root, "dead", argv=[sys.executable, "-c", "import sys; sys.exit(3)"])
+    a = write(ws, "a", ["print(1)"], env="dead")
+    with pytest.raises(BuildError, match=r"notebooks/a.ipynb: the kernel 'fieldguide-dead' died before running "
+                                         r"the first cell .*`make env-dead`"):
+        build(ws, a)
+
+
+def test_two_builds_at_once_keep_their_own_work_folders(ws):
+    a = write(ws, "a", ["open('mine', 'w').close()", "import time\ntime.sleep(2)", "import os\nassert os.path.exists('mine')"])
+    other = executor.Workspace(ws.root, ws.cache)
+    errors = []
+
+    def one_build():
+        try:
+            executor.execute_stale(executor.plan([executor.Notebook.read(a)], other), other, jobs=1, log=lambda _: None)
+        except BuildError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one_build) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors[0]
+    assert not list((ws.cache / "tools" / "run").iterdir()), "work folders are removed after use"
+
+
+def test_exclusive_notebook_runs_alone_after_the_others(ws):
+    stamp = "import time\nprint(time.time())"
+    a = write(ws, "a", [stamp, "time.sleep(1)\nprint(time.time())"])
+    b = write(ws, "b", [stamp, "time.sleep(1)\nprint(time.time())"])
+    x = write(ws, "x", [stamp], exclusive=True)
+    _, todo = build(ws, x, a, b)
+    ends = [float(outputs(todo, name)[1]) for name in ("a", "b")]
+    assert float(outputs(todo, "x")[0]) >= max(ends)
+
+
+def test_two_shards_cover_what_one_build_executes(ws, tmp_path_factory):
+    paths = [write(ws, name, [f"print({i})"]) for i, name in enumerate("abcde")]
+    notebooks = [executor.Notebook.read(p) for p in paths]
+    one = executor.Workspace(ws.root, tmp_path_factory.mktemp("one"))
+    build(one, *paths)
+    merged = executor.Workspace(ws.root, tmp_path_factory.mktemp("merged"))
+    shares = []
+    for index in (1, 2):
+        shard = executor.Workspace(ws.root, tmp_path_factory.mktemp(f"shard{index}"))
+        todo = executor.plan(notebooks, shard)
+        share = executor.share(todo.stale, index, 2)
+        shares.append({nb.id for nb in share})
+        executor.execute_stale(todo, shard, jobs=2, log=lambda _: None, only=share)
+        merged.executed.mkdir(parents=True, exist_ok=True)
+        for entry in shard.executed.glob("*.ipynb"):
+            (merged.executed / entry.name).write_bytes(entry.read_bytes())
+    assert shares[0].isdisjoint(shares[1]) and shares[0] | shares[1] == set("abcde")
+    assert sorted(p.name for p in merged.executed.glob("*.ipynb")) == sorted(p.name for p in one.executed.glob("*.ipynb"))
+    assert not executor.plan(notebooks, merged).stale, "after the merge, a build executes nothing"
+
+
+def test_jobs_and_threads_follow_the_affinity_mask():
+    allowed = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(allowed)})
+        assert executor.usable_cpus() == 1
+    finally:
+        os.sched_setaffinity(0, allowed)
 
 
 def test_kernels_get_offline_settings_and_build_caches(ws):

@@ -1,7 +1,7 @@
 import pytest
 
 from scripts.errors import BuildError
-from scripts.placeholders import expand
+from scripts.placeholders import check_expanded, expand
 
 HANDLERS = {"card": lambda arg, page: f"[card {arg} on {page}]"}
 
@@ -40,3 +40,15 @@ def test_unknown_tool_in_a_real_card_is_named():
     build.load(log=lambda _: None)
     with pytest.raises(BuildError, match=r"docs/p.md, placeholder 'card: pytorch-3'.*unknown tool id 'pytorch-3'"):
         expand("<!-- card: pytorch-3 -->", "p.md", build.placeholder_handlers())
+
+
+def test_stray_backtick_does_not_hide_later_placeholders():
+    text = "A stray ` backtick.\n\n<!-- card: jax -->\n\nSpan `<!-- card: x -->` kept.\n"
+    assert expand(text, "p.md", HANDLERS) == ("A stray ` backtick.\n\n[card jax on p.md]\n\n"
+                                             "Span `<!-- card: x -->` kept.\n")
+
+
+def test_placeholder_left_in_rendered_page_fails_naming_it():
+    check_expanded("<p>code: <code>&lt;!-- card: jax --&gt;</code></p><!-- a note -->", "p.md")
+    with pytest.raises(BuildError, match=r"docs/p.md: placeholder '<!-- chart: gpu -->' was not expanded"):
+        check_expanded("<p>text</p>\n<!-- chart: gpu -->\n", "p.md")

@@ -11,7 +11,7 @@ from tests.conftest import ROOT, run_build
 
 @pytest.fixture
 def project(tmp_path):
-    """A copy of the project; its notebooks come from the project's cache (the same keys)."""
+    """A copy of the project, sharing its environments."""
     root = tmp_path / "project"
     root.mkdir()
     for name in ("docs", "scripts", "overrides", "requirements", "notebooks"):
@@ -28,7 +28,11 @@ def test_scaffolded_tool_builds_with_card_nav_entry_and_executed_notebook(projec
     assert {p.relative_to(project).as_posix() for p in created} == {
         "docs/data/tools/demo-tool.yaml", "docs/compilers/demo-tool.md", "notebooks/demo-tool.ipynb"}
     site = tmp_path / "site"
-    result = run_build(project, site, {"FIELDGUIDE_CACHE": str(ROOT / ".cache" / "fieldguide")})
+    # A cache of its own, seeded with the project's executions (hard links: the same keys, no copying),
+    # so that this build neither adds to nor prunes the project's cache.
+    cache = tmp_path / "cache"
+    shutil.copytree(ROOT / ".cache" / "fieldguide" / "executed", cache / "executed", copy_function=os.link)
+    result = run_build(project, site, {"FIELDGUIDE_CACHE": str(cache)})
     assert result.returncode == 0, result.stderr[-3000:]
     page = (site / "compilers" / "demo-tool" / "index.html").read_text()
     assert 'class="fg-card"' in page and "Demo Tool" in page
