@@ -30,6 +30,13 @@ def _source(url: str) -> str:
     return f'<small>[source]({url})</small>'
 
 
+def license_text(tool: Tool) -> str:
+    """An SPDX expression as code (identifiers to look up), a licence described in words as text."""
+    if tool.license_is_spdx:
+        return f"`{tool.license}`"  # validated SPDX: letters, digits, . + - : ( ) and spaces only
+    return escape(tool.license)
+
+
 def execution_text(tool: Tool, page: str, notebooks: set[str]) -> str:
     """How the tool is run on this site, linking the notebook when there is one."""
     run = tool.execution
@@ -63,7 +70,7 @@ def card(tool_id: str, page: str, registry: Registry, notebooks: set[str]) -> st
     rows = [
         ("Status", f"{status_text(tool, registry, page)} {_source(src['status'])}"),
         ("Maintainer", f"{escape(tool.maintainer)} {_source(src['maintainer'])}"),
-        ("License", f"{escape(tool.license)} {_source(src['license'])}"),
+        ("License", f"{license_text(tool)} {_source(src['license'])}"),
         ("First release", f"{tool.first_release} {_source(src['first_release'])}"),
         ("Platforms", f"{', '.join(PLATFORM_LABELS[p] for p in tool.platforms)} {_source(src['platforms'])}"),
         ("Hardware", f"{', '.join(HARDWARE_LABELS[h] for h in tool.hardware)} {_source(src['hardware'])}"),
@@ -88,7 +95,7 @@ def tool_list(part_id: str, page: str, registry: Registry, notebooks: set[str]) 
     for tool in registry.tools_in(part_id):
         rows.append(
             f"| [{escape(tool.name)}]({relative(page, tool.page)}) | {escape(tool.description)} "
-            f"| {STATUS_LABELS[tool.status]} | {escape(tool.license)} | {execution_text(tool, page, notebooks)} |"
+            f"| {STATUS_LABELS[tool.status]} | {license_text(tool)} | {execution_text(tool, page, notebooks)} |"
         )
     if not rows:
         return "*No tools in this part yet.*\n"

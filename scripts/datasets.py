@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from scripts.capability_agreement import MATRIX_FILE, check_capabilities_agree
 from scripts.datafiles import Field, load_yaml, read_csv, validate_record
 from scripts.errors import BuildError
 from scripts.registry import Registry
@@ -100,10 +101,11 @@ def capabilities_dataset(registry: Registry, docs_dir: Path) -> Dataset:
     for i, item in enumerate(data["capabilities"], start=1):
         c = validate_record(item, CAPABILITY_FIELDS, f"{path}, capability {i}")
         capabilities[c["id"]] = c["label"]
-    rows, seen = [], {}
+    rows, seen, cells = [], {}, []
     for i, item in enumerate(data["cells"], start=1):
         where = f"{path}, cell {i}"
         cell = validate_record(item, CELL_FIELDS, where)
+        cells.append(cell)
         registry.tool(cell["tool"], f"{where}, field 'tool'")
         if cell["capability"] not in capabilities:
             raise BuildError(f"{where}, field 'capability'", f"unknown capability {cell['capability']!r}; "
@@ -119,6 +121,8 @@ def capabilities_dataset(registry: Registry, docs_dir: Path) -> Dataset:
         missing = [label for label in capabilities.values() if (tool, label) not in {(r["tool"], r["capability"]) for r in rows}]
         if missing:
             raise BuildError(str(path), f"tool {tool!r} has no cell for {', '.join(missing)}: every pair must be stated")
+    matrix = docs_dir / "data" / MATRIX_FILE  # the other files that state some of the same facts
+    check_capabilities_agree(cells, registry, path, measurement_dataset(matrix)(registry, docs_dir).rows, matrix)
     columns = [Column("tool", "Tool"), Column("capability", "Capability"), Column("value", "Supported"),
                Column("note", "Note"), Column("source", "Source")]
     return Dataset("capabilities", rows, columns,

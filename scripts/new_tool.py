@@ -1,9 +1,10 @@
-"""Scaffold a new tool: registry entry, page and notebook, so that `make test` passes at once.
+"""Scaffold a new tool: registry entry, page and notebook.
 
     python -m scripts.new_tool --id my-tool --part research-frameworks --name "My Tool"
 
-The generated registry entry is marked with TODO values that the build accepts only as
-placeholders for facts still to be checked: replace each with a sourced fact before review.
+The generated registry entry holds TODO values and example.org URLs where checked facts and their
+sources belong. The build refuses them (scripts/registry.py), naming the file, the tool and the
+field, until each is replaced with a fact and the page that states it.
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     for path in scaffold(args.id, args.part, args.name, env=args.env):
         print(f"created {path.relative_to(ROOT)}")
-    print("next: replace every TODO in the registry entry with a sourced fact, write the page and the notebook")
+    print("next: replace every TODO and example.org URL in the registry entry with a fact and its source "
+          "(the build refuses them), then write the page and the notebook")
 
 
 if __name__ == "__main__":

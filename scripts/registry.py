@@ -6,8 +6,12 @@ The schema is declared here once; every card, part index, timeline and selector 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
 
 from scripts.datafiles import Field, load_yaml, validate_record
 from scripts.errors import BuildError
@@ -21,6 +25,18 @@ USES = ("train", "fine-tune", "serve", "on-device", "kernels")
 LANGUAGES = ("python", "cpp", "c", "swift", "java-kotlin", "javascript", "csharp", "any")
 # Facts that each need their own source URL.
 SOURCED_FACTS = ("maintainer", "license", "first_release", "status", "platforms", "hardware", "languages")
+# What the scaffold (scripts/new_tool.py) writes where a checked fact belongs: the word TODO, and
+# URLs on the domains reserved for examples (RFC 2606). A tool file holding either is refused.
+PLACEHOLDER_WORD = re.compile(r"\bTODO\b")
+EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")
+# A licence that is not an SPDX expression (a service, a standard, proprietary terms) is described
+# in a few words; anything longer belongs on the tool's page.
+LICENSE_DESCRIPTION_MAX = 120
+# Text written like an SPDX expression: identifiers with a digit, dot, plus or hyphen (MIT-style
+# plain words excepted), joined by the operators. Such text must then be a valid expression, so a
+# mistyped identifier is refused instead of being shown as a description.
+_SPDX_OPERATORS = {"AND", "OR", "WITH"}
+_SPDX_LIKE_ID = re.compile(r"^[A-Za-z0-9.+:-]*[0-9.+-][A-Za-z0-9.+:-]*$")
 
 PART_FIELDS = (
     Field("id", "slug"),
@@ -34,7 +50,7 @@ TOOL_FIELDS = (
     Field("part", "slug"),
     Field("description"),
     Field("maintainer"),
-    Field("license"),
+    Field("license"),  # an SPDX expression, or a short description in words (see _check_license)
     Field("first_release", "partial-date"),
     Field("status", "choice", choices=STATUSES),
     Field("successor", "slug", required=False, nullable=True),
@@ -93,6 +109,11 @@ class Tool:
         """The tool page's path relative to docs/."""
         return f"{self.part}/{self.id}.md"
 
+    @property
+    def license_is_spdx(self) -> bool:
+        """True when ``license`` is an SPDX expression, False when it is a description in words."""
+        return spdx_expression(self.license) is not None
+
 
 @dataclass(frozen=True)
 class Registry:
@@ -126,6 +147,61 @@ def load_parts(path: Path) -> dict[str, Part]:
     return parts
 
 
+def spdx_expression(text: str) -> str | None:
+    """The canonical form of ``text`` as an SPDX licence expression, or None if it is not one."""
+    try:
+        return canonicalize_license_expression(text)
+    except InvalidLicenseExpression:
+        return None
+
+
+def _reads_as_spdx(text: str) -> bool:
+    tokens = text.replace("(", " ").replace(")", " ").split()
+    ids = [t for t in tokens if t.upper() not in _SPDX_OPERATORS]
+    return bool(ids) and all(_SPDX_LIKE_ID.match(t) for t in ids)
+
+
+def _check_license(text: str, where: str) -> None:
+    """An SPDX expression in its canonical spelling, or a short description in words."""
+    field = f"{where}, field 'license'"
+    canonical = spdx_expression(text)
+    if canonical is not None:
+        if canonical != text:
+            raise BuildError(field, f"write the SPDX expression {text!r} as {canonical!r}")
+        return
+    if _reads_as_spdx(text):
+        raise BuildError(field, f"{text!r} is written like an SPDX expression but is not a valid one (identifiers "
+                                f"are listed at https://spdx.org/licenses/); terms without an SPDX identifier "
+                                f"are described in words")
+    if len(text) > LICENSE_DESCRIPTION_MAX:
+        raise BuildError(field, f"a licence described in words takes at most {LICENSE_DESCRIPTION_MAX} characters, "
+                                f"got {len(text)}; say the rest on the tool's page")
+
+
+def _placeholders(value, field: str = ""):
+    """(field, what) for each scaffold placeholder in a raw tool record, nested fields dotted."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _placeholders(item, f"{field}.{key}" if field else str(key))
+    elif isinstance(value, list):
+        for item in value:
+            yield from _placeholders(item, field)
+    elif isinstance(value, str):
+        if PLACEHOLDER_WORD.search(value):
+            yield field, f"still holds the scaffold's placeholder {value!r}"
+        host = (urlsplit(value.strip()).hostname or "") if "://" in value else ""
+        if any(host == d or host.endswith("." + d) for d in EXAMPLE_DOMAINS):
+            yield field, f"still holds the scaffold's placeholder URL {value!r} (a domain reserved for examples)"
+
+
+def _refuse_placeholders(data, where: str) -> None:
+    found = next(_placeholders(data), None)
+    if found:
+        field, what = found
+        raise BuildError(f"{where}, field '{field}'", f"{what}: replace it with a checked fact and the page "
+                                                      f"that states it")
+
+
 def _check_tool(tool: dict, where: str, parts: dict[str, Part]) -> None:
     if tool["part"] not in parts:
         raise BuildError(f"{where}, field 'part'", f"unknown part {tool['part']!r}; expected one of {', '.join(parts)}")
@@ -133,6 +209,7 @@ def _check_tool(tool: dict, where: str, parts: dict[str, Part]) -> None:
         raise BuildError(f"{where}, field 'successor'", "a renamed tool must name its successor")
     if tool["status"] == "active" and tool["successor"]:
         raise BuildError(f"{where}, field 'successor'", "an active tool has no successor")
+    _check_license(tool["license"], where)
     execution = tool["execution"]
     needs = {"side": "env", "recorded": "gpu", "none": "reason"}.get(execution["mode"])
     if needs and not execution[needs]:
@@ -150,6 +227,7 @@ def load_registry(data_dir: Path) -> Registry:
         data = load_yaml(path)
         name = data.get("id") if isinstance(data, dict) else None
         where = f"{path}, tool '{name or path.stem}'"
+        _refuse_placeholders(data, where)  # first, so a TODO is reported as such rather than as a bad value
         entries.append((path, where, validate_record(data, TOOL_FIELDS, where)))
     declared: dict[str, Path] = {}
     for path, where, clean in entries:  # duplicates first: a copied file also has the wrong name

@@ -3,7 +3,9 @@ import re
 import pytest
 import yaml
 
+from scripts.cards import card
 from scripts.errors import BuildError
+from scripts.new_tool import REGISTRY_TEMPLATE
 from scripts.registry import load_registry
 from tests.conftest import ROOT
 
@@ -53,6 +55,13 @@ def edit(data_dir, tool_id, change):
     (lambda r: r.update(execution={"mode": "none", "env": None, "gpu": None, "reason": None}),
      "execution.reason", "required when execution.mode is none"),
     (lambda r: r.update(licence="MIT"), "licence", "unknown field"),
+    (lambda r: r.update(description="TODO one sentence on what it is."), "description", "placeholder"),
+    (lambda r: r["sources"].update(status="https://example.org/releases"), "sources.status", "placeholder URL"),
+    (lambda r: r["links"].update(docs="https://docs.example.com/"), "links.docs", "placeholder URL"),
+    (lambda r: r.update(platforms=["linux", "TODO"]), "platforms", "placeholder"),
+    (lambda r: r.update(license="Apache-2.O"), "license", "written like an SPDX expression"),
+    (lambda r: r.update(license="bsd-3-clause"), "license", "as 'BSD-3-Clause'"),
+    (lambda r: r.update(license="Free to use " + "and to share " * 12), "license", "at most 120 characters"),
 ])
 def test_bad_registry_entry_names_file_tool_and_field(data_copy, change, field, expected):
     path = edit(data_copy, "pytorch", change)
@@ -80,3 +89,31 @@ def test_malformed_yaml_names_the_file(data_copy):
     path.write_text("id: jax\nname: [unclosed\n")
     with pytest.raises(BuildError, match=r"jax.yaml: not valid YAML"):
         load_registry(data_copy)
+
+
+def test_scaffold_defaults_are_refused_until_replaced(data_copy):
+    path = data_copy / "tools" / "demo-tool.yaml"
+    path.write_text(REGISTRY_TEMPLATE.format(id="demo-tool", name="Demo", part="compilers", year=2026,
+                                             today="2026-11-30"))
+    with pytest.raises(BuildError) as err:
+        load_registry(data_copy)
+    message = str(err.value)
+    assert str(path) in message and "tool 'demo-tool'" in message
+    assert "field 'description'" in message and "placeholder" in message
+
+
+@pytest.mark.parametrize("licence", [
+    "Apache-2.0 WITH LLVM-exception", "MIT OR Apache-2.0", "Commercial service", "Proprietary",
+    "Royalty-free Khronos standard",
+])
+def test_licence_is_an_spdx_expression_or_a_short_description(data_copy, licence):
+    edit(data_copy, "pytorch", lambda r: r.update(license=licence))
+    assert load_registry(data_copy).tools["pytorch"].license == licence
+
+
+def test_card_shows_an_spdx_expression_as_code_and_a_description_as_text(data_copy):
+    edit(data_copy, "jax", lambda r: r.update(license="Apache-2.0 OR MIT"))
+    edit(data_copy, "pytorch", lambda r: r.update(license="Royalty-free standard"))
+    registry = load_registry(data_copy)
+    assert "| License | `Apache-2.0 OR MIT` " in card("jax", "research-frameworks/jax.md", registry, set())
+    assert "| License | Royalty-free standard " in card("pytorch", "research-frameworks/pytorch.md", registry, set())

@@ -1,11 +1,15 @@
-"""`make new-tool` creates a registry entry, a page and a notebook that build at once."""
+"""`make new-tool` creates a registry entry, a page and a notebook; the build refuses the entry's
+placeholders and, once they are replaced with facts, builds the new tool's pages."""
 
 import os
 import shutil
 
 import pytest
+import yaml
 
+from scripts.errors import BuildError
 from scripts.new_tool import scaffold
+from scripts.registry import load_registry
 from tests.conftest import ROOT, run_build
 
 
@@ -23,10 +27,23 @@ def project(tmp_path):
     return root
 
 
-def test_scaffolded_tool_builds_with_card_nav_entry_and_executed_notebook(project, tmp_path):
+def fill_in(entry):
+    """What a contributor does next: a checked fact, and the page that states it, for each placeholder."""
+    record = yaml.safe_load(entry.read_text())
+    record.update(description="A demonstration tool.", maintainer="The demo maintainers", license="MIT")
+    record["links"].update(home="https://www.python.org/", docs="https://docs.python.org/3/")
+    record["sources"] = {fact: "https://docs.python.org/3/" for fact in record["sources"]}
+    entry.write_text(yaml.safe_dump(record, sort_keys=False))
+
+
+def test_scaffolded_tool_is_refused_until_filled_in_then_builds(project, tmp_path):
     created = scaffold("demo-tool", "compilers", "Demo Tool", root=project)
     assert {p.relative_to(project).as_posix() for p in created} == {
         "docs/data/tools/demo-tool.yaml", "docs/compilers/demo-tool.md", "notebooks/demo-tool.ipynb"}
+    entry = project / "docs" / "data" / "tools" / "demo-tool.yaml"
+    with pytest.raises(BuildError, match=r"demo-tool\.yaml, tool 'demo-tool', field '[a-z_.]+': still holds"):
+        load_registry(project / "docs" / "data")
+    fill_in(entry)
     site = tmp_path / "site"
     # A cache of its own, seeded with the project's executions (hard links: the same keys, no copying),
     # so that this build neither adds to nor prunes the project's cache.
