@@ -23,6 +23,7 @@ Notebook metadata, under ``fieldguide``:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import hashlib
 import json
@@ -30,6 +31,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -379,12 +381,28 @@ def share(notebooks: list[Notebook], index: int, count: int) -> list[Notebook]:
     return sorted(notebooks, key=lambda nb: nb.id)[index - 1::count]
 
 
+@contextlib.contextmanager
+def _repository_on_path():
+    root = str(Path(__file__).resolve().parent.parent)
+    added = root not in sys.path
+    if added:
+        sys.path.insert(0, root)
+    try:
+        yield
+    finally:
+        if added and root in sys.path:
+            sys.path.remove(root)
+
+
 def _run_batch(notebooks: list[Notebook], ws: Workspace, keys: dict[str, str], jobs: int,
                cell_timeout: int, log) -> list[str]:
     threads = max(1, usable_cpus() // jobs)
     failures = []
-    # forkserver: a worker never inherits the build's threads and locks (MkDocs, the server's watcher).
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver")) as pool:
+    # spawn: a worker never inherits the build's threads and locks (MkDocs, the server's watcher). It
+    # imports this module by name from the sys.path it is given, which MkDocs restores after loading
+    # the hook, so the repository is put back on it while the workers start.
+    spawn = multiprocessing.get_context("spawn")
+    with _repository_on_path(), ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:
         futures = [pool.submit(_run_one, str(nb.path), str(ws.root), str(ws.cache), keys[nb.id], threads, cell_timeout)
                    for nb in notebooks]
         for future in futures:

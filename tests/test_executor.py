@@ -277,3 +277,24 @@ def test_kernels_get_offline_settings_and_build_caches(ws):
     offline, cache = outputs(todo, "a")[0].split()
     assert offline == "1"
     assert cache.startswith(str(ws.cache))
+
+
+def test_workers_start_when_the_repository_has_left_sys_path(ws, tmp_path_factory):
+    """As under MkDocs, which loads the hook with the repository on sys.path and then restores sys.path."""
+    import subprocess
+    from tests.conftest import ROOT
+
+    a = write(ws, "a", ["print(6 * 7)"])
+    script = (f"import sys\nfrom pathlib import Path\n"
+              f"if __name__ == '__main__':\n"
+              f"    sys.path.insert(0, {str(ROOT)!r})\n"
+              f"    from scripts import executor\n"
+              f"    sys.path.remove({str(ROOT)!r})\n"
+              f"    ws = executor.Workspace(Path({str(ws.root)!r}), Path({str(ws.cache)!r}))\n"
+              f"    todo = executor.plan([executor.Notebook.read(Path({str(a)!r}))], ws)\n"
+              f"    executor.execute_stale(todo, ws, jobs=1, log=print)\n")
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / "build.py").write_text(script)  # a main module, as the mkdocs command is
+    result = subprocess.run([sys.executable, "build.py"], cwd=elsewhere, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "executed notebook a" in result.stdout
