@@ -3,37 +3,48 @@ result where its runtime exists on Linux, and record what happened: docs/data/ex
 
 The model is a 64-64-32-10 perceptron that scikit-learn trains on its bundled 8x8 digits; the same
 weights are loaded into PyTorch, Keras (on the TensorFlow and on the PyTorch backend) and a plain
-JAX function. Every source/target pair runs in a fresh process (TensorFlow, PyTorch and JAX loaded
-together interfere, and a conversion that crashes must not take the others with it), limited to one
-thread. For each pair the script records whether the conversion works (or its error, shortened),
-the median conversion time over repeated conversions after one untimed warm-up, the size of what
-the conversion wrote, and the largest absolute difference between the source's logits and the
-target runtime's logits on the 450 held-out digits.
+JAX function. Every source/target pair is a configuration that runs in several independent worker
+processes (TensorFlow, PyTorch and JAX loaded together interfere, and a conversion that crashes
+must not take the others with it), in the randomised interleaved order of scripts/bench_harness.py,
+each pinned to one CPU with one thread. For each pair the script records whether the conversion
+works in every process (or the error, shortened), the conversion time (in each process, one
+untimed warm-up conversion, then conversions timed for at least a minimum time; the median of the
+per-process medians, with the lowest and highest per-process median as the spread, and the
+targets of the same source whose spread overlaps it in convert_ties), the size of what the
+conversion wrote, and the largest absolute difference between the source's logits and the target
+runtime's logits on the 450 held-out digits.
 
-    python -m scripts.bench_exports                  # full run, writes docs/data/export-matrix.csv
-    python -m scripts.bench_exports --smoke --out /tmp/x.csv   # three pairs, one conversion each
+    .venvs/main/bin/python -m scripts.bench_exports    # full run, writes docs/data/export-matrix.csv
+    .venvs/main/bin/python -m scripts.bench_exports --smoke --out /tmp/x.csv   # three pairs, 2 processes
+
+The full run starts 80 worker processes (16 pairs with a route x 5 processes) and takes about 15
+minutes on a quiet 2-core machine; run it on a machine with nothing else running.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import itertools
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from scripts import bench_harness
+from scripts.bench_harness import Job, summarise
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "docs" / "data" / "export-matrix.csv"
 SCHEMA = ROOT / "docs" / "data" / "export-matrix.schema.yaml"
 SCRIPT = "scripts/bench_exports.py"
 THREADS = 1
-MARK = "BENCH_EXPORTS_RESULT "
+SETTINGS = {  # per process: untimed warm-up conversions, then timed ones for at least min_time seconds
+    "full": {"warmup_calls": 1, "min_calls": 3, "min_time": 1.0},
+    "smoke": {"warmup_calls": 0, "min_calls": 1, "min_time": 0.0},
+}
 
 SOURCES = ["PyTorch", "Keras (TensorFlow)", "Keras (PyTorch)", "JAX"]
 TARGETS = ["ONNX", "LiteRT", "ExecuTorch", "Core ML", "OpenVINO IR"]
@@ -102,17 +113,16 @@ ROUTES: dict[tuple[str, str], Route] = {
 }
 
 
-def slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
-
-
 def short_error(exc: BaseException, limit: int = 220) -> str:
     """First meaningful line of an exception, without file paths that change between machines."""
     text = str(exc).strip()
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     first = next((line for line in lines if not line.startswith(("File ", "Traceback", "in user code"))),
                  lines[0] if lines else "")
-    message = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return shorten(f"{type(exc).__name__}: {first}" if first else type(exc).__name__, limit)
+
+
+def shorten(message: str, limit: int = 220) -> str:
     for prefix in (str(ROOT) + "/", sys.prefix + "/"):
         message = message.replace(prefix, "")
     return message if len(message) <= limit else message[: limit - 1] + "…"
@@ -324,7 +334,7 @@ def folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def worker(source: str, target: str, workdir: Path, repeats: int, warmup: int) -> dict:
+def worker(source: str, target: str, workdir: Path, setting: dict, min_time: float) -> dict:
     import numpy as np
 
     data = np.load(workdir / "model.npz")
@@ -332,21 +342,23 @@ def worker(source: str, target: str, workdir: Path, repeats: int, warmup: int) -
     x_test = data["x_test"]
     result: dict = {}
     stage = "building the source model"
+    outputs = (Path(os.environ["TMPDIR"]) / f"conversion-{i}" for i in itertools.count())  # this process's own
+    written: list[Path] = []
     try:
         src = Source(source, weights, x_test[:1].copy())
         reference = src.predict(x_test)
-        times, out = [], None
         stage = "converting"
-        for i in range(warmup + repeats):
-            out = workdir / f"{slug(source)}--{slug(target)}--{i}"
+
+        def convert_once():
+            out = next(outputs)
             out.mkdir()
-            start = time.perf_counter()
             convert(src, target, out)
-            elapsed = time.perf_counter() - start
-            if i >= warmup:
-                times.append(elapsed)
-        result.update(convert_median=statistics.median(times), convert_min=min(times), convert_max=max(times),
-                      repeats=len(times), size=folder_size(out) / 1000)
+            written.append(out)
+
+        times = bench_harness.time_calls(convert_once, min_time, setting["min_calls"],
+                                         warmup_calls=setting["warmup_calls"])
+        out = written[-1]
+        result.update(convert_s=times, size=folder_size(out) / 1000)
         stage = "running the converted model"
         run = runner(target, out)
         if run is None:
@@ -395,46 +407,50 @@ def prepare(workdir: Path) -> float:
     return float(clf.score(x_test, y_test))
 
 
-def child_env(source: str, workdir: Path) -> dict:
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                "TF_NUM_INTEROP_THREADS"):
-        env[var] = str(THREADS)
-    env.update(TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore", TQDM_DISABLE="1",
-               XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
-               XDG_CACHE_HOME=str(workdir / "cache"), TORCHINDUCTOR_CACHE_DIR=str(workdir / "cache" / "inductor"),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])))
+def pair_env(source: str) -> dict:
+    """What a pair's worker needs besides the harness's thread and cache settings."""
+    env = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore", "TQDM_DISABLE": "1",
+           "XLA_FLAGS": f"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={THREADS}"}
     if source in KERAS_BACKEND:
         env["KERAS_BACKEND"] = KERAS_BACKEND[source]
     return env
 
 
-def run_pair(source: str, target: str, workdir: Path, repeats: int, warmup: int, timeout: float) -> dict:
-    route = ROUTES[(source, target)]
-    row = {"source": source, "target": target, "route": route.how, "note": route.note or None}
-    if not route.convert:
-        return {**row, "outcome": "no path"}
-    command = [sys.executable, "-m", "scripts.bench_exports", "--worker", source, target, "--workdir", str(workdir),
-               "--repeats", str(repeats), "--warmup", str(warmup)]
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(command, cwd=ROOT, env=child_env(source, workdir), capture_output=True, text=True,
-                              timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {**row, "outcome": "fails", "error": f"no result within {timeout:.0f} s"}
-    found = [line[len(MARK):] for line in proc.stdout.splitlines() if line.startswith(MARK)]
-    if not found:
-        tail = [line for line in (proc.stderr or proc.stdout).splitlines() if line.strip()][-1:] or ["no output"]
-        return {**row, "outcome": "fails", "error": f"process exited {proc.returncode}: {tail[0][:180]}"}
-    result = json.loads(found[-1])
-    print(f"  {source:>18} -> {target:<12} {result['outcome']:<14} {time.perf_counter() - start:5.1f} s",
-          file=sys.stderr)
-    return {**row, **result}
+def merge(row: dict, outcome: bench_harness.Outcome) -> dict:
+    """The row of one pair from its processes: it runs only if it ran in every process."""
+    if outcome.failure:
+        return {**row, "outcome": "fails", "error": shorten(outcome.failure)}
+    results = outcome.results
+    first = results[0]
+    for i, other in enumerate(results[1:], start=2):
+        if other["outcome"] != first["outcome"]:
+            why = other.get("error") or other["outcome"]
+            return {**row, "outcome": "fails",
+                    "error": shorten(f"process {i} of {len(results)}: {why} (process 1: {first['outcome']})")}
+    merged = {**row, "outcome": first["outcome"], "error": first.get("error"), "runtime": first.get("runtime"),
+              "size": first.get("size")}
+    if "convert_s" in first:
+        t = summarise([r["convert_s"] for r in results])
+        merged.update(convert_median=t.median, convert_min=t.minimum, convert_max=t.maximum,
+                      convert_median_low=t.low, convert_median_high=t.high, repeats=t.samples)
+    if "max_abs_diff" in first:
+        merged["max_abs_diff"] = max(r["max_abs_diff"] for r in results)
+        merged["top1_agree"] = min(r["top1_agree"] for r in results)
+    return merged
+
+
+def add_ties(rows: list[dict]) -> None:
+    """convert_ties: the targets of the same source whose conversion-time spread overlaps the row's."""
+    for source in SOURCES:
+        timed = {r["target"]: r for r in rows if r["source"] == source and r.get("convert_median_low") is not None}
+        tied = bench_harness.ties({t: (r["convert_median_low"], r["convert_median_high"]) for t, r in timed.items()})
+        for target, row in timed.items():
+            row["convert_ties"] = ", ".join(tied[target]) or "none"
 
 
 def finish(row: dict) -> dict:
     row["works"] = {"runs": "yes", "converts only": "partial"}.get(row["outcome"], "no")
-    for key in ("convert_median", "convert_min", "convert_max"):
+    for key in ("convert_median", "convert_min", "convert_max", "convert_median_low", "convert_median_high"):
         if row.get(key) is not None:
             row[key] = round(row[key], 4)
     if row.get("size") is not None:
@@ -446,34 +462,43 @@ def finish(row: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="three pairs, one conversion each, no warm-up")
+    parser.add_argument("--smoke", action="store_true", help="three pairs, one conversion per process, no warm-up")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="CSV to write (its schema is copied beside it)")
-    parser.add_argument("--repeats", type=int, default=None, help="timed conversions per pair (default 3, smoke 1)")
-    parser.add_argument("--timeout", type=float, default=240, help="seconds allowed per pair")
     parser.add_argument("--worker", nargs=2, metavar=("SOURCE", "TARGET"), help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--warmup", type=int, default=1, help=argparse.SUPPRESS)
+    bench_harness.add_arguments(parser, timeout=240)
     args = parser.parse_args(argv)
+    setting = SETTINGS["smoke" if args.smoke else "full"]
+    min_time = args.min_time if args.min_time is not None else setting["min_time"]
 
     if args.worker:
-        result = worker(args.worker[0], args.worker[1], args.workdir, args.repeats or 1, args.warmup)
-        sys.stdout.write("\n" + MARK + json.dumps(result) + "\n")
-        sys.stdout.flush()
+        result = worker(args.worker[0], args.worker[1], args.workdir, setting, min_time)
+        bench_harness.emit(result, PACKAGES)
         return 0
 
-    from scripts.provenance import run_record, write_csv
+    run = bench_harness.Run.from_args(args, SCRIPT, PACKAGES, THREADS, log=lambda line: print(line, file=sys.stderr))
 
-    repeats = args.repeats or (1 if args.smoke else 3)
-    warmup = 0 if args.smoke else 1
+    from scripts.provenance import write_csv
+
     pairs = SMOKE_PAIRS if args.smoke else [(s, t) for s in SOURCES for t in TARGETS]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-exports-") as tmp:
         workdir = Path(tmp)
         accuracy = prepare(workdir)
         print(f"scikit-learn perceptron: test accuracy {accuracy:.3f}; {len(pairs)} pairs", file=sys.stderr)
-        rows = [finish(run_pair(s, t, workdir, repeats, warmup, args.timeout)) for s, t in pairs]
-    record = run_record(PACKAGES, THREADS, SCRIPT)
-    rows = [{**row, **record} for row in rows]
+        command = [sys.executable, "-m", "scripts.bench_exports", "--workdir", str(workdir), "--min-time",
+                   str(min_time)] + (["--smoke"] if args.smoke else [])
+        jobs = [Job(f"{s} -> {t}", command + ["--worker", s, t], THREADS, env=pair_env(s), key=(s, t))
+                for s, t in pairs if ROUTES[(s, t)].convert]
+        outcomes = {o.job.key: o for o in run.execute(jobs, workdir)}
+    rows = []
+    for source, target in pairs:
+        route = ROUTES[(source, target)]
+        row = {"source": source, "target": target, "route": route.how, "note": route.note or None}
+        outcome = outcomes.get((source, target))
+        row = merge(row, outcome) if outcome else {**row, "outcome": "no path"}
+        rows.append(finish({**row, **run.provenance(outcome, threads=THREADS)}))
+    add_ties(rows)
     out = args.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.with_suffix(".schema.yaml") != SCHEMA:

@@ -2,33 +2,40 @@
 torch.compile, TorchScript, torch.export, ONNX Runtime, OpenVINO, Keras (TensorFlow backend, XLA)
 and JAX (Flax, jit), on the CPU, with the same weights everywhere.
 
-    python -m scripts.bench_inference            # full run, writes docs/data/inference-bench.csv
-    python -m scripts.bench_inference --smoke --out /tmp/x.csv   # tiny models, few repeats
+    .venvs/main/bin/python -m scripts.bench_inference    # full run, writes docs/data/inference-bench.csv
+    .venvs/main/bin/python -m scripts.bench_inference --smoke --out /tmp/x.csv   # tiny models, 2 processes
 
-How it runs. A first subprocess builds both PyTorch models from a seed, writes their weights as
+The full run starts 90 measuring processes (9 engines x 2 models x 5 processes) and takes about
+15 to 20 minutes on a quiet 2-core machine; run it on a machine with nothing else running.
+
+How it runs. A first process builds both PyTorch models from a seed, writes their weights as
 NumPy arrays, converts them once (TorchScript trace + freeze, torch.export, ONNX export with a
-dynamic batch axis), and computes the eager reference outputs. Then every engine runs in a fresh
-subprocess per model, importing only what it needs (ONNX Runtime, OpenVINO, TensorFlow or JAX do
-not import torch), limited to the same number of threads and CPUs. It loads the converted model
-(or, for Keras and JAX, re-implements the architecture in that framework and copies the PyTorch
-weights into it), calls it once (the first call compiles where the engine compiles lazily), warms
-up, then times repeated calls at batch 1 and batch 32 on fixed inputs. Every engine's output is
-compared with eager PyTorch's on the same inputs.
+dynamic batch axis), and computes the eager reference outputs. Then every engine and model is a
+configuration that runs in several independent worker processes, in the randomised interleaved
+order of scripts/bench_harness.py, each importing only what it needs (ONNX Runtime, OpenVINO,
+TensorFlow or JAX do not import torch), pinned to the same CPUs and threads, with empty caches. A
+worker loads the converted model (or, for Keras and JAX, re-implements the architecture in that
+framework and copies the PyTorch weights into it), calls it once per batch size (the first call
+compiles where the engine compiles lazily), warms up, then times single calls at batch 1 and
+batch 32 on fixed inputs for at least a minimum measured time. Every engine's output is compared
+with eager PyTorch's on the same inputs. Engines whose ranges of per-process median latencies
+overlap at the same model and batch are listed in each other's latency_ties: the run cannot tell
+them apart.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from scripts import bench_harness
+from scripts.bench_harness import Job, median, sig, summarise
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "docs" / "data" / "inference-bench.csv"
@@ -44,16 +51,21 @@ SETTINGS = {
     "full": {
         "cnn": {"image": 32, "channels": [32, 64, 128], "classes": 10},
         "transformer": {"seq": 64, "dim": 128, "heads": 4, "ff": 512, "layers": 2, "classes": 10},
-        "batches": [1, 32], "warmup": 10, "repeats": 50,
+        "batches": [1, 32], "warmup_calls": 10, "warmup_time": 0.2, "min_time": 1.0, "min_calls": 20,
     },
     "smoke": {
         "cnn": {"image": 8, "channels": [4, 8], "classes": 3},
         "transformer": {"seq": 4, "dim": 8, "heads": 2, "ff": 16, "layers": 1, "classes": 3},
-        "batches": [1, 4], "warmup": 1, "repeats": 3,
+        "batches": [1, 4], "warmup_calls": 1, "warmup_time": 0.0, "min_time": 0.02, "min_calls": 3,
     },
 }
 SEED = 0
 LN_EPS = 1e-5
+PREPARE_TIMEOUT = 900  # seconds for the converting process, whatever --timeout says for the measuring ones
+# The conversion each engine loads (its time counts in the engine's one-time cost).
+CONVERSION = {"eager": None, "torch-compile": None, "torchscript": "torchscript", "torch-export": "torch-export",
+              "onnxruntime": "onnx", "openvino-f32": "onnx", "openvino-default": "onnx", "keras-xla": None,
+              "jax-jit": None}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +284,7 @@ def prepare(workdir: Path, setting: str) -> None:
                           dynamic_shapes=({0: batch},), dynamo=True, verbose=False)
         times["onnx"] = time.perf_counter() - t0
         record[model] = times
-    (workdir / "prepare.json").write_text(json.dumps(record))
+    bench_harness.emit(record, PACKAGES)
 
 
 def load_engine(engine: str, model: str, cfg: dict, workdir: Path):
@@ -282,7 +294,7 @@ def load_engine(engine: str, model: str, cfg: dict, workdir: Path):
     if engine in ("eager", "torch-compile", "torchscript", "torch-export"):
         import torch
 
-        torch.set_num_threads(int(os.environ["BENCH_THREADS"]))
+        torch.set_num_threads(bench_harness.worker_threads())
         if engine in ("eager", "torch-compile"):
             net = torch_models()[model](**cfg).eval()
             net.load_state_dict(torch.load(workdir / f"{model}.pt"))
@@ -308,7 +320,7 @@ def load_engine(engine: str, model: str, cfg: dict, workdir: Path):
         import onnxruntime as ort
 
         so = ort.SessionOptions()
-        so.intra_op_num_threads = int(os.environ["BENCH_THREADS"])
+        so.intra_op_num_threads = bench_harness.worker_threads()
         so.inter_op_num_threads = 1
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         session = ort.InferenceSession(str(workdir / f"{model}.onnx"), so, providers=["CPUExecutionProvider"])
@@ -318,7 +330,7 @@ def load_engine(engine: str, model: str, cfg: dict, workdir: Path):
         import openvino as ov
 
         core = ov.Core()
-        config = {"INFERENCE_NUM_THREADS": int(os.environ["BENCH_THREADS"])}
+        config = {"INFERENCE_NUM_THREADS": bench_harness.worker_threads()}
         if engine == "openvino-f32":
             config["INFERENCE_PRECISION_HINT"] = "f32"
         compiled = core.compile_model(core.read_model(workdir / f"{model}.onnx"), "CPU", config)
@@ -349,10 +361,9 @@ def load_engine(engine: str, model: str, cfg: dict, workdir: Path):
     raise ValueError(f"unknown engine {engine!r}")
 
 
-def run_engine(engine: str, model: str, workdir: Path, setting: str) -> None:
-    """Time one engine on one model at every batch size; print one JSON line with the results."""
-    threads = int(os.environ["BENCH_THREADS"])
-    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:threads])
+def run_engine(engine: str, model: str, workdir: Path, setting: str, min_time: float) -> None:
+    """Time one engine on one model at every batch size; print the results for the parent."""
+    threads = bench_harness.worker_threads()
     s = SETTINGS[setting]
     cfg = s[model]
     if engine == "keras-xla":
@@ -383,59 +394,61 @@ def run_engine(engine: str, model: str, workdir: Path, setting: str) -> None:
         t0 = time.perf_counter()
         y = call(x)
         first_s = time.perf_counter() - t0
-        for _ in range(s["warmup"]):
-            y = call(x)
-        samples = []
-        for _ in range(s["repeats"]):
-            t0 = time.perf_counter_ns()
-            y = call(x)
-            samples.append((time.perf_counter_ns() - t0) / 1e6)
+        samples = bench_harness.time_calls(lambda: call(x), min_time, s["min_calls"], s["warmup_time"],
+                                           s["warmup_calls"])
         assert y.shape == reference.shape, (engine, model, y.shape, reference.shape)
         results.append({"batch": b, "samples": samples, "first_s": first_s, "peak_rss": peak_rss_mib(),
                         "max_abs_diff": float(np.abs(y.astype(np.float64) - reference).max())})
-    print("BENCH-RESULT " + json.dumps({"engine": engine, "model": model, "precision": precision, "load_s": load_s,
-                                        "baseline_rss": baseline, "results": results}))
+    bench_harness.emit({"precision": precision, "load_s": load_s, "baseline_rss": baseline, "results": results},
+                       PACKAGES)
 
 
 # ---------------------------------------------------------------------------------------------
 # Parent: drive the workers, summarise, write the CSV
 
-def worker_env(threads: int, workdir: Path) -> dict:
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
-        env[var] = str(threads)
-    env.update({
-        "BENCH_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
-        "KERAS_BACKEND": "tensorflow", "JAX_PLATFORMS": "cpu", "PYTHONHASHSEED": "0",
-        # Fresh caches: the one-time costs are measured cold, as on a new machine.
-        "TORCHINDUCTOR_CACHE_DIR": str(workdir / "inductor"), "XDG_CACHE_HOME": str(workdir / "xdg"),
-        "KERAS_HOME": str(workdir / "keras"), "TMPDIR": str(workdir / "tmp"),
-    })
-    env.pop("JAX_COMPILATION_CACHE_DIR", None)
-    (workdir / "tmp").mkdir(exist_ok=True)
-    return env
+def rows_for(engine: str, model: str, processes: list[dict], converted: dict) -> list[dict]:
+    """One row per batch size from one engine's processes on one model (speed-ups and ties come later)."""
+    convert_s = converted[model][CONVERSION[engine]] if CONVERSION[engine] else 0.0
+    rows = []
+    for i, batch in enumerate(processes[0]["results"]):
+        at = [p["results"][i] for p in processes]
+        latency = summarise([r["samples"] for r in at]).scaled(1000)
+        setup = summarise([[convert_s + p["load_s"] + r["first_s"]] for p, r in zip(processes, at)])
+        rows.append({
+            "engine": engine, "model": model, "batch": batch["batch"],
+            "series": f"{model}, batch {batch['batch']}", "precision": processes[0]["precision"],
+            "latency_p50": sig(latency.median), "latency_q1": sig(latency.q1), "latency_q3": sig(latency.q3),
+            "latency_p90": sig(latency.p90), "latency_p50_low": sig(latency.low),
+            "latency_p50_high": sig(latency.high), "repeats": latency.samples,
+            "throughput": sig(batch["batch"] / latency.median * 1000),
+            "convert": round(convert_s, 3), "load": round(median([p["load_s"] for p in processes]), 3),
+            "first_call": round(median([r["first_s"] for r in at]), 3),
+            "setup": round(setup.median, 3), "setup_low": round(setup.low, 3), "setup_high": round(setup.high, 3),
+            "peak_rss": round(median([r["peak_rss"] for r in at]), 1),
+            "baseline_rss": round(median([p["baseline_rss"] for p in processes]), 1),
+            "max_abs_diff": sig(max(r["max_abs_diff"] for r in at), 3),
+        })
+    return rows
 
 
-def run_worker(args: list[str], env: dict, what: str) -> str:
-    proc = subprocess.run([sys.executable, "-m", "scripts.bench_inference", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"bench_inference: {what} failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
-    return proc.stdout
-
-
-def sig(value: float, digits: int = 4) -> float:
-    """Rounded to significant digits: latencies here range from microseconds to seconds."""
-    return float(f"{value:.{digits}g}")
-
-
-def percentile(samples: list[float], p: int) -> float:
-    return statistics.quantiles(sorted(samples), n=100, method="inclusive")[p - 1]
+def compare(rows: list[dict]) -> None:
+    """Speed-ups over eager (with the range the two spreads allow) and the engines each row ties with."""
+    groups: dict[tuple, dict[str, dict]] = {}
+    for row in rows:
+        groups.setdefault((row["model"], row["batch"]), {})[row["engine"]] = row
+    for group in groups.values():
+        eager = group["eager"]
+        tied = bench_harness.ties({e: (r["latency_p50_low"], r["latency_p50_high"]) for e, r in group.items()})
+        for engine, row in group.items():
+            row["speedup"] = round(eager["latency_p50"] / row["latency_p50"], 3)
+            row["speedup_low"] = round(eager["latency_p50_low"] / row["latency_p50_high"], 3)
+            row["speedup_high"] = round(eager["latency_p50_high"] / row["latency_p50_low"], 3)
+            row["latency_ties"] = ", ".join(tied[engine]) or "none"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny models and few repeats, for tests")
+    parser.add_argument("--smoke", action="store_true", help="tiny models and few calls, for tests")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="CSV to write (schema beside the default)")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
@@ -444,66 +457,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    bench_harness.add_arguments(parser, timeout=600)
     args = parser.parse_args(argv)
     setting = "smoke" if args.smoke else "full"
+    min_time = args.min_time if args.min_time is not None else SETTINGS[setting]["min_time"]
 
     if args.worker == "prepare":
         prepare(args.workdir, setting)
         return 0
     if args.worker == "run":
-        run_engine(args.engine, args.model, args.workdir, setting)
+        run_engine(args.engine, args.model, args.workdir, setting, min_time)
         return 0
 
-    from scripts.provenance import run_record, write_csv  # PyYAML only
+    run = bench_harness.Run.from_args(args, SCRIPT, PACKAGES, args.threads)
+
+    from scripts.provenance import write_csv  # PyYAML only
 
     engines = ["eager"] + [e for e in args.engines if e != "eager"]  # speed-ups need the eager row
     workdir = Path(tempfile.mkdtemp(prefix="bench-inference-"))
     started = time.perf_counter()
     try:
-        env = worker_env(args.threads, workdir)
-        common = ["--workdir", str(workdir)] + (["--smoke"] if args.smoke else [])
-        run_worker(["--worker", "prepare", *common], env, "preparing the models")
-        converted = json.loads((workdir / "prepare.json").read_text())
+        command = [sys.executable, "-m", "scripts.bench_inference", "--workdir", str(workdir)]
+        command += ["--smoke"] if args.smoke else []
+        converted = run.once(Job("preparing the models", command + ["--worker", "prepare"], args.threads),
+                             workdir, PREPARE_TIMEOUT)
         print(f"prepared models in {time.perf_counter() - started:.0f} s", flush=True)
-        raw = []
-        for engine in engines:
-            for model in args.models:
-                out = run_worker(["--worker", "run", "--engine", engine, "--model", model, *common], env,
-                                 f"engine {engine}, model {model}")
-                line = next(ln for ln in out.splitlines() if ln.startswith("BENCH-RESULT "))
-                raw.append(json.loads(line[len("BENCH-RESULT "):]))
-                print(f"{engine:16s} {model:12s} done at {time.perf_counter() - started:5.0f} s", flush=True)
+        jobs = [Job(f"engine {engine}, model {model}",
+                    command + ["--worker", "run", "--engine", engine, "--model", model, "--min-time", str(min_time)],
+                    args.threads, env={"KERAS_BACKEND": "tensorflow"}, key=(engine, model))
+                for engine in engines for model in args.models]
+        outcomes = run.execute(jobs, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    report = run.failures(outcomes, args.out)
+    if report:
+        raise SystemExit(report)
 
-    convert_of = {"eager": None, "torch-compile": None, "torchscript": "torchscript", "torch-export": "torch-export",
-                  "onnxruntime": "onnx", "openvino-f32": "onnx", "openvino-default": "onnx",
-                  "keras-xla": None, "jax-jit": None}
-    eager_p50 = {}
     rows = []
-    provenance = run_record(PACKAGES, args.threads, SCRIPT)
-    for item in raw:
-        for r in item["results"]:
-            samples = r["samples"]
-            p50 = statistics.median(samples)
-            q1, _, q3 = statistics.quantiles(sorted(samples), n=4)
-            if item["engine"] == "eager":
-                eager_p50[(item["model"], r["batch"])] = p50
-            step = convert_of[item["engine"]]
-            convert_s = converted[item["model"]][step] if step else 0.0
-            rows.append({
-                "engine": item["engine"], "model": item["model"], "batch": r["batch"],
-                "series": f"{item['model']}, batch {r['batch']}", "precision": item["precision"],
-                "latency_p50": sig(p50), "latency_q1": sig(q1), "latency_q3": sig(q3),
-                "latency_p90": sig(percentile(samples, 90)), "repeats": len(samples),
-                "throughput": sig(r["batch"] / p50 * 1000),
-                "speedup": round(eager_p50[(item["model"], r["batch"])] / p50, 3),
-                "convert": round(convert_s, 3), "load": round(item["load_s"], 3), "first_call": round(r["first_s"], 3),
-                "setup": round(convert_s + item["load_s"] + r["first_s"], 3),
-                "peak_rss": round(r["peak_rss"], 1), "baseline_rss": round(item["baseline_rss"], 1),
-                "max_abs_diff": sig(r["max_abs_diff"], 3),
-                **provenance,
-            })
+    for outcome in outcomes:
+        engine, model = outcome.job.key
+        rows += [{**row, **run.provenance(outcome)} for row in rows_for(engine, model, outcome.results, converted)]
+    compare(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.out.resolve() != DEFAULT_OUT.resolve():  # write_csv reads the schema beside the output
         shutil.copyfile(DEFAULT_OUT.with_suffix(".schema.yaml"), args.out.with_suffix(".schema.yaml"))

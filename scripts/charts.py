@@ -28,15 +28,18 @@ CATEGORY_COLOURS = {
     "active": "#0072B2", "maintenance": "#E69F00", "deprecated": "#D55E00", "renamed": "#CC79A7",
     "yes": "#0072B2", "partial": "#E69F00", "no": "#BBBBBB",
 }
+# Error bars: `error` names a column with a symmetric half-width; `error_low` and `error_high` name
+# columns with the lower and upper ends of an interval around y (the spread between processes).
+ERROR_BARS = ("error", "error_low", "error_high")
 KINDS = {
     # kind: (required encodings, optional encodings)
-    "bar": (("x", "y"), ("color", "error")),
-    "grouped-bar": (("x", "y", "color"), ("error",)),
-    "scatter": (("x", "y"), ("color", "text")),
+    "bar": (("x", "y"), ("color", *ERROR_BARS)),
+    "grouped-bar": (("x", "y", "color"), ERROR_BARS),
+    "scatter": (("x", "y"), ("color", "text", "error_low", "error_high")),
     "heatmap": (("x", "y", "z"), ()),
     "timeline": (("start", "end", "y", "color"), ("text",)),
 }
-ENCODINGS = ("x", "y", "z", "color", "error", "text", "start", "end")
+ENCODINGS = ("x", "y", "z", "color", *ERROR_BARS, "text", "start", "end")
 
 CHART_FIELDS = (
     Field("id", "slug"),
@@ -89,6 +92,12 @@ def _load_spec_file(path: Path, known: dict[str, ChartSpec]) -> dict[str, ChartS
         extra = [e for e in enc if e not in required + optional]
         if extra:
             raise BuildError(f"{where}, field 'encoding.{extra[0]}'", f"not used by a {clean['kind']} chart")
+        bounds = [e for e in ("error_low", "error_high") if e in enc]
+        if len(bounds) == 1:
+            other = "error_high" if bounds[0] == "error_low" else "error_low"
+            raise BuildError(f"{where}, field 'encoding.{other}'", f"required with encoding.{bounds[0]}")
+        if bounds and "error" in enc:
+            raise BuildError(f"{where}, field 'encoding.error'", "use either error or error_low and error_high")
         specs[clean["id"]] = ChartSpec(**{**clean, "encoding": enc})
     return specs
 
@@ -116,6 +125,30 @@ def _colour(name: str, index: int) -> str:
     return CATEGORY_COLOURS.get(name, PALETTE[index % len(PALETTE)])
 
 
+def _interval_error(rows: list[dict], enc: dict, where: str) -> dict | None:
+    """Asymmetric error bars from the columns holding each bar's lower and upper ends; None when no
+    row has them (data measured before the file had them). A row with a value but without its
+    interval, or with a value outside it, is refused."""
+    y, low, high = enc["y"], enc["error_low"], enc["error_high"]
+    valued = [r for r in rows if r[y] is not None]
+    if all(r[low] is None and r[high] is None for r in valued):
+        return None
+    plus, minus = [], []
+    for r in rows:
+        if r[y] is None:
+            plus.append(None)
+            minus.append(None)
+            continue
+        label = f"{where}, row " + ", ".join(f"{enc[e]}={r[enc[e]]}" for e in ("x", "color") if e in enc)
+        if r[low] is None or r[high] is None:
+            raise BuildError(label, f"has {y} but no {low} or {high}, which other rows have")
+        if not r[low] <= r[y] <= r[high]:
+            raise BuildError(label, f"{y} {r[y]} is outside its interval [{r[low]}, {r[high]}] ({low}, {high})")
+        plus.append(r[high] - r[y])
+        minus.append(r[y] - r[low])
+    return {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus, "visible": True}
+
+
 def figure(spec: ChartSpec, data: Dataset) -> dict:
     """The plotly figure (as JSON-ready dicts) for a spec and its data."""
     where = f"chart {spec.id}"
@@ -136,6 +169,10 @@ def figure(spec: ChartSpec, data: Dataset) -> dict:
                 trace["type"] = "bar"
                 if "error" in enc:
                     trace["error_y"] = {"type": "data", "array": [r[enc["error"]] for r in rows], "visible": True}
+            if "error_low" in enc:
+                interval = _interval_error(rows, enc, where)
+                if interval:
+                    trace["error_y"] = interval
             trace["showlegend"] = bool(group)
             traces.append(trace)
         layout["xaxis"] = {"title": {"text": _axis_title(data, enc["x"], where)}, "automargin": True}

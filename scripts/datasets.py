@@ -29,6 +29,17 @@ PROVENANCE_FIELDS = (
     Field("date", "date"),
     Field("script", description="the script that wrote the row, relative to the repository"),
     Field("commit", description="git commit of the repository when measured"),
+    # Written by the benchmark harness (scripts/bench_harness.py); empty in rows measured before it.
+    Field("cpu_flags", required=False, description="kernel-relevant instruction-set extensions the CPU reports"),
+    Field("kernel", required=False, description="operating-system kernel release"),
+    Field("governor", required=False, description="cpufreq governor of the pinned CPUs, or 'not exposed'"),
+    Field("cpu_list", required=False, description="the CPUs the worker processes were pinned to"),
+    Field("smt_siblings", required=False, description="each pinned CPU with the CPUs that share its core"),
+    Field("blas", required=False, description="BLAS libraries and threading layers loaded by the workers"),
+    Field("load_avg", required=False, description="1-, 5- and 15-minute load averages when the run started"),
+    Field("processes", "int", required=False, description="independent worker processes behind the row"),
+    Field("order_seed", "int", required=False, description="seed of the run's randomised process order"),
+    Field("process_order", required=False, description="positions of the row's processes in the run's order"),
 )
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from scripts import bench_exports
 from scripts.datafiles import read_csv
 from scripts.datasets import PROVENANCE_FIELDS, load_schema
+from tests.bench_checks import check_provenance, check_spread
 from tests.conftest import ROOT, run_smoke
 
 SCHEMA = ROOT / "docs" / "data" / "export-matrix.schema.yaml"
@@ -38,7 +37,7 @@ def test_short_error_keeps_the_first_line_and_type():
 
 def test_smoke_run_writes_valid_rows(tmp_path):
     out = tmp_path / "export-matrix.csv"
-    proc = run_smoke("scripts.bench_exports", out, timeout=300)
+    proc = run_smoke("scripts.bench_exports", out, timeout=900)
     assert proc.returncode == 0, proc.stderr[-4000:]
     rows = {(r["source"], r["target"]): r for r in load(out)}
     assert set(rows) == set(bench_exports.SMOKE_PAIRS)
@@ -48,9 +47,34 @@ def test_smoke_run_writes_valid_rows(tmp_path):
         assert row["max_abs_diff"] is not None and row["max_abs_diff"] < 1e-3, row
         assert row["top1_agree"] == 100.0, row
         assert row["convert_median"] > 0 and row["size"] > 20, row  # 6,570 float32 weights are 26 kB
-        assert row["threads"] == 1 and row["script"] == "scripts/bench_exports.py"
-    assert rows[("JAX", "ExecuTorch")]["outcome"] == "no path"
-    assert rows[("JAX", "ExecuTorch")]["convert_median"] is None
+        assert row["convert_min"] <= row["convert_median_low"] and row["convert_median_high"] <= row["convert_max"]
+        check_spread(row, "convert_median")
+        assert row["repeats"] >= 2 and row["convert_ties"] == "none", row  # the only timed pair of its source
+        assert row["script"] == "scripts/bench_exports.py"
+        check_provenance(row, processes=2, threads=1)
+    no_path = rows[("JAX", "ExecuTorch")]
+    assert no_path["outcome"] == "no path" and no_path["convert_median"] is None
+    assert no_path["processes"] == 0 and no_path["cpu_list"] is None and no_path["threads"] == 1
+
+
+def test_a_worker_timeout_fails_its_pair(tmp_path):
+    out = tmp_path / "export-matrix.csv"
+    proc = run_smoke("scripts.bench_exports", out, "--timeout", "0.3", timeout=300)
+    assert proc.returncode == 0, proc.stderr[-4000:]  # a failing pair is a result of the matrix
+    rows = {(r["source"], r["target"]): r for r in load(out)}
+    for pair in [("PyTorch", "ONNX"), ("Keras (TensorFlow)", "LiteRT")]:
+        assert rows[pair]["outcome"] == "fails" and rows[pair]["works"] == "no", rows[pair]
+        assert rows[pair]["error"].startswith("process 1 of 2 (position "), rows[pair]
+        assert rows[pair]["error"].endswith("timed out after 0.3 s and was killed"), rows[pair]
+
+
+def test_ties_list_the_targets_of_a_source_whose_spreads_overlap():
+    def row(target, low, high):
+        return {"source": "JAX", "target": target, "convert_median_low": low, "convert_median_high": high}
+    rows = [row("ONNX", 1.0, 2.0), row("LiteRT", 1.5, 3.0), row("OpenVINO IR", 4.0, 5.0),
+            {"source": "JAX", "target": "Core ML", "convert_median_low": None}]
+    bench_exports.add_ties(rows)
+    assert [r.get("convert_ties") for r in rows] == ["LiteRT", "ONNX", "none", None]
 
 
 def test_committed_matrix_covers_every_pair():
@@ -62,3 +86,8 @@ def test_committed_matrix_covers_every_pair():
             assert row["max_abs_diff"] is not None and row["max_abs_diff"] < 1e-3, row
         if row["outcome"] in ("fails", "not installed"):
             assert row["error"], row
+    measured = [r for r in rows if r["processes"] is not None]
+    assert measured in ([], rows), "one run writes the file: every row has the harness's columns, or none"
+    for row in measured:
+        if row["convert_median"] is not None:
+            check_spread(row, "convert_median")

@@ -149,3 +149,50 @@ def test_fact_table_validates_and_renders(tmp_path):
         Charts(docs, REGISTRY)
     with pytest.raises(BuildError, match=r"docs/p.md: unknown data file 'other.yaml'"):
         charts.table("other.yaml", "p.md")
+
+
+SPREAD = {"x": "name", "y": "value", "error_low": "low", "error_high": "high"}
+
+
+def spread_rows(*rows):
+    return dataset([dict(zip(("name", "value", "low", "high"), r)) for r in rows], ("name", "value", "low", "high"))
+
+
+@pytest.mark.parametrize("encoding, expected", [
+    ({"x": "name", "y": "value", "error_low": "low"},
+     "field 'encoding.error_high': required with encoding.error_low"),
+    ({"x": "name", "y": "value", "error_high": "high"},
+     "field 'encoding.error_low': required with encoding.error_high"),
+    ({**SPREAD, "error": "low"}, "field 'encoding.error': use either error or error_low and error_high"),
+])
+def test_interval_error_bars_need_both_ends_and_exclude_symmetric_ones(tmp_path, encoding, expected):
+    with pytest.raises(BuildError, match=expected):
+        one_spec(tmp_path, encoding=encoding)
+
+
+@pytest.mark.parametrize("kind", ["bar", "scatter"])
+def test_interval_error_bars_run_from_the_low_to_the_high_column(tmp_path, kind):
+    fig = figure(one_spec(tmp_path, kind=kind, encoding=SPREAD),
+                 spread_rows(("a", 2.0, 1.5, 3.0), ("b", 4.0, 4.0, 4.25)))
+    error = fig["data"][0]["error_y"]
+    assert error["symmetric"] is False and error["visible"] is True
+    assert error["array"] == [1.0, 0.25] and error["arrayminus"] == [0.5, 0.0]
+
+
+def test_interval_error_bars_are_left_out_when_no_row_has_them(tmp_path):
+    fig = figure(one_spec(tmp_path, encoding=SPREAD), spread_rows(("a", 2.0, None, None), ("b", None, None, None)))
+    assert "error_y" not in fig["data"][0]
+
+
+def test_rows_without_a_value_get_no_error_bar(tmp_path):
+    fig = figure(one_spec(tmp_path, encoding=SPREAD), spread_rows(("a", 2.0, 1.0, 3.0), ("b", None, None, None)))
+    assert fig["data"][0]["error_y"]["array"] == [1.0, None]
+
+
+@pytest.mark.parametrize("rows, expected", [
+    ((("a", 2.0, 1.0, 3.0), ("b", 2.0, None, None)), r"chart demo, row name=b: has value but no low or high"),
+    ((("a", 5.0, 1.0, 3.0),), r"chart demo, row name=a: value 5.0 is outside its interval \[1.0, 3.0\]"),
+])
+def test_a_row_with_a_missing_or_inconsistent_interval_is_named(tmp_path, rows, expected):
+    with pytest.raises(BuildError, match=expected):
+        figure(one_spec(tmp_path, encoding=SPREAD), spread_rows(*rows))
