@@ -17,7 +17,8 @@ help:
 	@echo "make preview  serve without executing notebooks (needs only the site environment)"
 	@echo "make new-tool ID=<id> PART=<part> NAME='<Name>'   scaffold a registry entry, page and notebook"
 
-# An environment is re-created only when its lock file changes.
+# An environment is re-created when its lock file changes; scripts/environments.py records what it
+# was installed from, which the executor checks before running a notebook in it.
 .venvs/%/.installed: requirements/%.lock
 	@echo "==> creating environment '$*' from $<"
 	rm -rf .venvs/$*
@@ -26,7 +27,7 @@ help:
 	@if [ "$*" != site ]; then \
 	  .venvs/$*/bin/python -m ipykernel install --prefix .venvs/$* --name fieldguide-$* \
 	    --display-name "Field guide ($*)" >/dev/null; fi
-	touch $@
+	$(PYTHON) -m scripts.environments record $*
 
 $(foreach env,$(ENVS),env-$(env)): env-%: .venvs/%/.installed
 
