@@ -4,47 +4,72 @@ PYTHON ?= python3.11
 SITE_BIN := .venvs/site/bin
 # Every requirements/<env>.lock is an environment; all but "site" are notebook kernels.
 ENVS := $(basename $(notdir $(wildcard requirements/*.lock)))
-KERNEL_ENVS := $(filter-out site,$(ENVS))
-STAMPS := $(foreach env,$(ENVS),.venvs/$(env)/.installed)
+ENV_TARGETS := $(foreach env,$(ENVS),env-$(env))
 
-.PHONY: help setup setup-site serve preview build test new-tool notebook lock linkcheck-external browser clean \
-	$(foreach env,$(ENVS),env-$(env))
+# uv installs the environments. It is pinned here and installed with pip into .venvs/.uv.
+UV_VERSION := 0.13.8
+UV := .venvs/.uv/bin/uv
+# uv.toml names the package sources. uv does not read pip's configuration: where pip finds the CPU
+# build of torch on disk, scripts/package_sources.py gives uv pip's sources instead (asked once).
+UV_SOURCES = $(eval UV_SOURCES := $$(shell $(PYTHON) -m scripts.package_sources))$(UV_SOURCES)
+
+# Environments whose record (.venvs/<env>/.installed, see scripts/environments.py) does not match
+# their lock file: only these are created again, whatever the files' dates say.
+STALE_ENVS := $(shell for env in $(ENVS); do \
+	$(PYTHON) -m scripts.environments check $$env 2>/dev/null || echo $$env; done)
+
+.PHONY: help setup setup-site environments serve preview build test execute new-tool notebook lock \
+	linkcheck-external browser clean FORCE $(ENV_TARGETS)
 
 help:
 	@echo "make serve    set up everything, build (executing notebooks) and serve on http://127.0.0.1:8000/field-guide/"
 	@echo "make test     set up everything, then run the whole test suite"
 	@echo "make build    strict build into site/"
 	@echo "make preview  serve without executing notebooks (needs only the site environment)"
+	@echo "make env-<name>   create the environment .venvs/<name> again if its lock file changed"
+	@echo "make execute SHARD=i/N   execute the i-th of N shares of the stale notebooks into the cache"
 	@echo "make new-tool ID=<id> PART=<part> NAME='<Name>'   scaffold a registry entry, page and notebook"
 
-# An environment is re-created when its lock file changes; scripts/environments.py records what it
-# was installed from, which the executor checks before running a notebook in it.
-.venvs/%/.installed: requirements/%.lock
-	@echo "==> creating environment '$*' from $<"
+$(UV): $(if $(filter $(UV_VERSION),$(word 2,$(shell $(UV) --version 2>/dev/null))),,FORCE)
+	rm -rf .venvs/.uv
+	$(PYTHON) -m venv .venvs/.uv
+	.venvs/.uv/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(ENV_TARGETS): env-%: .venvs/%/.installed
+$(foreach env,$(STALE_ENVS),.venvs/$(env)/.installed): FORCE
+
+# Besides its lock file, every environment gets what `python -m venv` used to add, pinned to the
+# versions Python 3.11.7 bundles so that every machine gets the same: torch.compile imports setuptools.
+VENV_SEED := pip==23.2.1 setuptools==65.5.0
+
+# uv links each package's files from its cache: environments share what they have in common.
+.venvs/%/.installed: | $(UV)
+	@echo "==> creating environment '$*': $$($(PYTHON) -m scripts.environments check $* 2>&1)"
 	rm -rf .venvs/$*
-	$(PYTHON) -m venv .venvs/$*
-	.venvs/$*/bin/pip install --quiet --no-deps --require-virtualenv -r $<
+	$(UV) venv --quiet --python $(PYTHON) --python-preference only-system .venvs/$*
+	$(UV) pip install --quiet --no-deps --python .venvs/$*/bin/python $(UV_SOURCES) -r requirements/$*.lock $(VENV_SEED)
 	@if [ "$*" != site ]; then \
 	  .venvs/$*/bin/python -m ipykernel install --prefix .venvs/$* --name fieldguide-$* \
 	    --display-name "Field guide ($*)" >/dev/null; fi
 	$(PYTHON) -m scripts.environments record $*
 
-$(foreach env,$(ENVS),env-$(env)): env-%: .venvs/%/.installed
+FORCE:
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup-site: .venvs/site/.installed node_modules/.installed
-setup: setup-site $(STAMPS)
+environments: $(ENV_TARGETS)
+setup-site: env-site node_modules/.installed
+setup: setup-site environments
 
-# Debian's chromium for the browser tests; Playwright never downloads a browser here.
+# A browser for the browser tests at /usr/bin/chromium; Playwright never downloads one here.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "==> installing Debian's chromium for the browser tests"; \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
-	  { echo "error: the browser tests need Debian's chromium at /usr/bin/chromium;" \
-	         "install it with: sudo apt-get install chromium" >&2; exit 1; }; }
+	  { echo "error: the browser tests need a Chromium at /usr/bin/chromium;" \
+	         "on Debian install it with: sudo apt-get install chromium" >&2; exit 1; }; }
 
 serve: setup
 	$(SITE_BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
@@ -58,12 +83,21 @@ build: setup
 test: setup browser
 	$(SITE_BIN)/python -m pytest
 
+# One share of the stale notebooks into the cache (.cache/fieldguide/executed), for runners that
+# split the work: CI runs SHARD=1/2 and SHARD=2/2 side by side, then builds once from both caches.
+execute: environments
+	@test -n "$(SHARD)" || { echo "usage: make execute SHARD=i/N" >&2; exit 1; }
+	$(SITE_BIN)/python -m scripts.execute --shard $(SHARD)
+
 new-tool: setup-site
 	$(SITE_BIN)/python -m scripts.new_tool --id "$(ID)" --part "$(PART)" --name "$(NAME)"
 
-# External links need the network: a scheduled workflow runs this, `make test` does not.
-linkcheck-external: build
-	$(SITE_BIN)/python -m scripts.linkcheck_external site
+# External links need the network: a scheduled workflow runs this, `make test` does not. A preview
+# build needs only the site environment (notebooks appear without their outputs, as in `make preview`).
+linkcheck-external: setup-site
+	rm -rf .cache/fieldguide/linkcheck-site
+	FIELDGUIDE_EXECUTE=0 $(SITE_BIN)/mkdocs build --strict --site-dir .cache/fieldguide/linkcheck-site
+	$(SITE_BIN)/python -m scripts.linkcheck_external .cache/fieldguide/linkcheck-site
 
 # Re-resolve an environment from requirements/<env>.in (and <env>.nodeps.in, installed without
 # dependencies) and write its lock file, leaving out the packages named in <env>.exclude.
