@@ -36,7 +36,9 @@ def fill_in(entry):
     entry.write_text(yaml.safe_dump(record, sort_keys=False))
 
 
-def test_scaffolded_tool_is_refused_until_filled_in_then_builds(project, tmp_path):
+def test_scaffolded_tool_is_refused_until_filled_in_then_builds(project, tmp_path, site):
+    # `site` first: the real build fills the project's cache, so that the copy's build below has
+    # exactly one notebook to execute, the new one.
     created = scaffold("demo-tool", "compilers", "Demo Tool", root=project)
     assert {p.relative_to(project).as_posix() for p in created} == {
         "docs/data/tools/demo-tool.yaml", "docs/compilers/demo-tool.md", "notebooks/demo-tool.ipynb"}
