@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -500,10 +499,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(finish({**row, **run.provenance(outcome, threads=THREADS)}))
     add_ties(rows)
     out = args.out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.with_suffix(".schema.yaml") != SCHEMA:
-        shutil.copyfile(SCHEMA, out.with_suffix(".schema.yaml"))
-    write_csv(out, rows)
+    write_csv(out, rows, schema=SCHEMA)
     print(f"wrote {len(rows)} rows to {out} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 

@@ -212,9 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         outcomes = run.execute(jobs, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    report = run.failures(outcomes, args.out)
-    if report:
-        raise SystemExit(report)
+    run.stop_on_failure(outcomes, args.out)
     rows = []
     for outcome in outcomes:
         label, threads = outcome.job.key
@@ -227,9 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     reference = {r["setting"]: r["epoch_time"] for r in rows if r["framework"] == "PyTorch"}
     for row in rows:
         row["epoch_vs_pytorch"] = round(row["epoch_time"] / reference[row["setting"]], 3)
-    if args.out.resolve() != DEFAULT_OUT.resolve():
-        shutil.copy(DEFAULT_OUT.with_suffix(".schema.yaml"), args.out.with_suffix(".schema.yaml"))
-    write_csv(args.out, rows)
+    write_csv(args.out, rows, schema=DEFAULT_OUT.with_suffix(".schema.yaml"))
     print(f"wrote {len(rows)} rows to {args.out} in {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -52,8 +52,8 @@ Using it in a new benchmark script (an all-reduce benchmark, for instance):
    pinning, and a timeout kills them with it.
 3. Worker: time with ``time_calls`` (or take per-iteration times from the workload), then print the
    result with ``emit(result, PACKAGES)`` from one process (rank 0).
-4. Parent: ``outcomes = run.execute(jobs, workdir)``; stop with ``run.failures(outcomes, out)`` if
-   it returns a report; summarise each outcome's per-process samples with ``summarise``; add
+4. Parent: ``outcomes = run.execute(jobs, workdir)``; ``run.stop_on_failure(outcomes, out)``;
+   summarise each outcome's per-process samples with ``summarise``; add
    ``run.provenance(outcome)`` to each row; write with ``scripts.provenance.write_csv``.
 """
 
@@ -413,13 +413,13 @@ class Run:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def failures(self, outcomes: list[Outcome], out: Path) -> str | None:
-        """A report of the jobs that failed (None if none did): the script stops with it."""
+    def stop_on_failure(self, outcomes: list[Outcome], out: Path) -> None:
+        """Stop the script, naming each job that failed, before anything is written to ``out``."""
         failed = [o for o in outcomes if o.failure]
-        if not failed:
-            return None
-        return "\n".join([f"{self.script}: {len(failed)} of {len(outcomes)} configurations failed, so {out} was "
-                          f"not written:"] + [f"  {o.job.name}: {o.failure}" for o in failed])
+        if failed:
+            raise SystemExit("\n".join(
+                [f"{self.script}: {len(failed)} of {len(outcomes)} configurations failed, so {out} was not written:"]
+                + [f"  {o.job.name}: {o.failure}" for o in failed]))
 
     def provenance(self, outcome: Outcome | None, threads: int | None = None) -> dict:
         """The provenance columns of a row measured by ``outcome``'s processes. Without an outcome

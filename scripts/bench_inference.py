@@ -489,19 +489,14 @@ def main(argv: list[str] | None = None) -> int:
         outcomes = run.execute(jobs, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    report = run.failures(outcomes, args.out)
-    if report:
-        raise SystemExit(report)
+    run.stop_on_failure(outcomes, args.out)
 
     rows = []
     for outcome in outcomes:
         engine, model = outcome.job.key
         rows += [{**row, **run.provenance(outcome)} for row in rows_for(engine, model, outcome.results, converted)]
     compare(rows)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    if args.out.resolve() != DEFAULT_OUT.resolve():  # write_csv reads the schema beside the output
-        shutil.copyfile(DEFAULT_OUT.with_suffix(".schema.yaml"), args.out.with_suffix(".schema.yaml"))
-    write_csv(args.out, rows)
+    write_csv(args.out, rows, schema=DEFAULT_OUT.with_suffix(".schema.yaml"))
     print(f"wrote {len(rows)} rows to {args.out} in {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -335,18 +335,13 @@ def main(argv: list[str] | None = None) -> int:
         outcomes = run.execute(jobs, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    report = run.failures(outcomes, args.out)
-    if report:
-        raise SystemExit(report)
+    run.stop_on_failure(outcomes, args.out)
     rows = rows_from(outcomes, run.provenance)
     for row in rows:
         print(f"  n={row['n']:5} {row['implementation']:10} median {row['time_median']:9.3f} ms  "
               f"{row['gflops']:7.1f} GFLOP/s ({row['gflops_low']:.1f} to {row['gflops_high']:.1f} between processes)  "
               f"rel. error {row['rel_error']:.1e}")
-    if args.out.resolve() != DEFAULT_OUT.resolve():  # write_csv reads the schema beside the output
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(DEFAULT_OUT.with_suffix(".schema.yaml"), args.out.with_suffix(".schema.yaml"))
-    write_csv(args.out, rows)
+    write_csv(args.out, rows, schema=DEFAULT_OUT.with_suffix(".schema.yaml"))
     print(f"peak (highest throughput at a process's median time): {rows[0]['peak_gflops']:.1f} GFLOP/s; wrote "
           f"{len(rows)} rows to {args.out} in {time.monotonic() - started:.0f} s")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from scripts.errors import BuildError
 from scripts.markdown_text import escape, relative
+from scripts.page_paths import notebook_page
 from scripts.registry import Registry, Tool
 
 STATUS_LABELS = {
@@ -47,7 +48,7 @@ def execution_text(tool: Tool, page: str, notebooks: set[str]) -> str:
         "none": f"Not executed here: {escape(run['reason'])}",
     }[run["mode"]]
     if tool.id in notebooks:
-        text += f" · [notebook]({relative(page, f'notebooks/{tool.id}.ipynb')})"
+        text += f" · [Run it: notebook]({relative(page, notebook_page(tool.id))})"
     return text
 
 

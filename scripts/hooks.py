@@ -14,6 +14,7 @@ import nbformat  # noqa: E402
 from mkdocs.exceptions import PluginError  # noqa: E402
 from mkdocs.plugins import event_priority, get_plugin_logger  # noqa: E402
 from mkdocs.structure.files import File  # noqa: E402
+from mkdocs.utils import get_relative_url  # noqa: E402
 
 from scripts import notebook_pages, placeholders  # noqa: E402
 from scripts.errors import BuildError  # noqa: E402
@@ -88,10 +89,14 @@ def on_page_content(html, page, config, files):
         return html
     page.edit_url = f"{config['repo_url']}/edit/main/notebooks/{notebook_id}.ipynb"
     nb = nbformat.read(state.pages[notebook_id], as_version=4)
+    page.title = notebook_pages.plain_title(page.title)
     notebook_classes.update(notebook_pages.used_classes(html))
     notebook_pages.align_toc(list(page.toc), html)
     stylesheet = "../../" + notebook_pages.STYLESHEET if config["use_directory_urls"] else "../" + notebook_pages.STYLESHEET
-    return notebook_pages.finish(html, nb, notebook_id, config["repo_url"], state.is_executed(notebook_id), stylesheet)
+    text, target = notebook_pages.home_page(notebook_id, state.registry, state.notebook_part(notebook_id))
+    home = (text, get_relative_url(files.get_file_from_path(target).url, page.url))
+    return notebook_pages.finish(html, nb, notebook_id, config["repo_url"], state.is_executed(notebook_id), stylesheet,
+                                 home)
 
 
 def on_post_build(config):

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 
 import nbformat
+import yaml
 
 from scripts.datafiles import SLUG, load_yaml
 
@@ -73,6 +75,25 @@ def notebook(name: str, env: str) -> nbformat.NotebookNode:
     return nb
 
 
+def add_to_teaching_order(parts_file: Path, part: str, tool_id: str) -> None:
+    """Append the tool to its part's ``tools:`` list in parts.yaml. The text is edited, so that the
+    file's comments stay, and read back to check the result."""
+    text = parts_file.read_text(encoding="utf-8")
+    block = re.search(rf"^- id: {re.escape(part)}\n(?:(?!- ).*\n?)*", text, re.MULTILINE)
+    listed = block and re.search(r"^  tools: \[(.*)\][ \t]*$", block.group(0), re.MULTILINE)
+    if listed:
+        items = listed.group(1).strip()
+        edited = (block.group(0)[:listed.start(1)] + (f"{items}, {tool_id}" if items else tool_id)
+                  + block.group(0)[listed.end(1):])
+    elif block:
+        edited = block.group(0).rstrip("\n") + f"\n  tools: [{tool_id}]\n"
+    result = text.replace(block.group(0), edited, 1) if block else text
+    entry = next((p for p in yaml.safe_load(result) if p.get("id") == part), {})
+    if tool_id not in (entry.get("tools") or []):
+        raise SystemExit(f"could not add {tool_id!r} to the tools of part {part!r} in {parts_file}: add it by hand")
+    parts_file.write_text(result, encoding="utf-8")
+
+
 def scaffold(tool_id: str, part: str, name: str, root: Path = ROOT, env: str = "main") -> list[Path]:
     if not SLUG.match(tool_id):
         raise SystemExit(f"--id {tool_id!r}: expected a lowercase slug such as 'onnx-runtime'")
@@ -92,6 +113,7 @@ def scaffold(tool_id: str, part: str, name: str, root: Path = ROOT, env: str = "
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    add_to_teaching_order(root / "docs" / "data" / "parts.yaml", part, tool_id)
     return list(files)
 
 
@@ -104,6 +126,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     for path in scaffold(args.id, args.part, args.name, env=args.env):
         print(f"created {path.relative_to(ROOT)}")
+    print(f"added {args.id} at the end of {args.part}'s tools in docs/data/parts.yaml: move it to where a reader "
+          f"should meet it")
     print("next: replace every TODO and example.org URL in the registry entry with a fact and its source "
           "(the build refuses them), then write the page and the notebook")
 

@@ -3,7 +3,9 @@
 mkdocs-jupyter renders the HTML; this module prepares its input and cleans its output:
 plotly figures become site-rendered charts, the ~575 KB of inlined CSS becomes one shared
 stylesheet trimmed to the classes in use, and prompts and copy-button text leave the page (and
-so the search index). It also writes the download link, the banner and the environment stamp.
+so the search index). Outputs lose the build machine's paths and the colours that cannot follow
+the palette. It also writes the link back to the tool's page, the download link, the banner and
+the environment stamp.
 """
 
 from __future__ import annotations
@@ -13,9 +15,14 @@ import html
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 
+if TYPE_CHECKING:
+    from scripts.registry import Registry
+
+ROOT = Path(__file__).resolve().parent.parent
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 STYLESHEET = "assets/stylesheets/notebook.css"
 
@@ -27,6 +34,13 @@ _CLIPBOARD = re.compile(r'<div class="zeroclipboard-container">.*?</clipboard-co
                         r'|<div class="clipboard-copy-txt"[^>]*>.*?</div>', re.DOTALL)
 _PROMPT = re.compile(r'(<div class="jp-(?:InputPrompt|OutputPrompt)[^"]*"[^>]*>).*?(</div>)', re.DOTALL)
 _CLASS_ATTR = re.compile(r'class="([^"]*)"')
+# An absolute path (or one under ~) up to the folder that holds installed packages, or the
+# standard library. A path starts a line or follows a space, a quote, a bracket or an ANSI colour
+# code, and stops at whitespace, a colon, a quote or an ANSI code.
+_PATH_START = r"""(^|[\s'"(\[=]|\x1b\[[0-9;]*m)(?:~|/)[^\s:'"\x1b]*?"""
+_SITE_PACKAGES = re.compile(_PATH_START + r"/(?:site|dist)-packages/", re.MULTILINE)
+_STDLIB = re.compile(_PATH_START + r"/lib/python3\.\d+/", re.MULTILINE)
+_SGR = re.compile(r"\x1b\[([0-9;]*)m")  # an ANSI style code: colours, bold
 
 
 def figure_html(figure: dict, label: str) -> str:
@@ -40,11 +54,57 @@ def figure_html(figure: dict, label: str) -> str:
 
 
 
-def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Give plotly outputs an HTML form nbconvert can render (it drops the JSON mimetype)."""
+def short_paths(text: str, root: Path) -> str:
+    """``text`` with the build machine's paths shortened: installed packages under
+    ``<site-packages>/``, the standard library under ``<stdlib>/``, repository files relative.
+
+    IPython writes paths under the home folder with a ``~``; ANSI colour codes end a path."""
+    text = _SITE_PACKAGES.sub(r"\1<site-packages>/", text)
+    text = _STDLIB.sub(r"\1<stdlib>/", text)
+    prefixes = [f"{root}/"]
+    if root.is_relative_to(Path.home()):
+        prefixes.append(f"~/{root.relative_to(Path.home())}/")
+    for prefix in prefixes:
+        text = text.replace(prefix, "")
+    return text
+
+
+def _named_colours_only(escape: re.Match) -> str:
+    """An ANSI style code without its 256-colour and RGB colours, which nbconvert writes as fixed
+    inline colours that cannot follow the palette; the 16 named colours become classes the site's
+    stylesheet colours for light and dark."""
+    params, kept, i = escape.group(1).split(";"), [], 0
+    while i < len(params):
+        if params[i] in ("38", "48") and i + 1 < len(params):
+            i += 3 if params[i + 1] == "5" else 5  # 38;5;N or 38;2;R;G;B
+        else:
+            kept.append(params[i])
+            i += 1
+    return f"\x1b[{';'.join(kept)}m" if kept else ""
+
+
+def _page_text(text: str, root: Path) -> str:
+    """Output text as the page shows it: short paths, palette-following colours."""
+    return _SGR.sub(_named_colours_only, short_paths(text, root))
+
+
+def _for_the_page(output: nbformat.NotebookNode, root: Path) -> None:
+    if output.output_type == "error":
+        output.evalue = _page_text(output.evalue, root)
+        output.traceback = [_page_text(line, root) for line in output.traceback]
+    elif output.output_type == "stream":
+        output.text = _page_text(output.text, root)
+    elif "text/plain" in output.get("data", {}):
+        output.data["text/plain"] = _page_text(output.data["text/plain"], root)
+
+
+def prepare(nb: nbformat.NotebookNode, root: Path = ROOT) -> nbformat.NotebookNode:
+    """Give plotly outputs an HTML form nbconvert can render (it drops the JSON mimetype), and
+    take the build machine's paths and fixed colours out of tracebacks, warnings and printed text."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         for output in cell.get("outputs", []):
+            _for_the_page(output, root)
             data = output.get("data", {})
             if PLOTLY_MIME in data:
                 figure = data.pop(PLOTLY_MIME)
@@ -56,13 +116,16 @@ def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def clean(content: str) -> str:
-    """Strip what mkdocs-jupyter inlines into every notebook page, and keep outputs (long logs and
-    tables that every reader's browser would download) out of the search index."""
+    """Strip what mkdocs-jupyter inlines into every notebook page, keep outputs (long logs and
+    tables that every reader's browser would download) out of the search index, and give headings
+    the site's permalinks."""
     content = content.replace('<div class="jp-OutputArea jp-Cell-outputArea">',
                               '<div class="jp-OutputArea jp-Cell-outputArea" data-search-exclude>')
     content = _STYLE.sub("", content)
     content = _SCRIPT.sub("", content)
     content = _CLIPBOARD.sub("", content)
+    # Heading permalinks as on Markdown pages: Material's class shows them on hover and focus.
+    content = content.replace('<a class="anchor-link" href=', '<a class="headerlink" title="Permanent link" href=')
     return _PROMPT.sub(r"\1\2", content)
 
 
@@ -90,6 +153,49 @@ def _split_rules(css: str) -> list[tuple[str, str]]:
     return rules
 
 
+def _scan(text: str):
+    """Each character of a selector with whether it lies inside (), [] or a string (brackets included)."""
+    depth, quote = 0, None
+    for ch in text:
+        if quote:
+            quote = None if ch == quote else quote
+            yield ch, True
+        elif ch in "\"'":
+            quote = ch
+            yield ch, True
+        elif ch in "([":
+            depth += 1
+            yield ch, True
+        elif ch in ")]":
+            depth -= 1
+            yield ch, True
+        else:
+            yield ch, depth > 0
+
+
+def _selectors(prelude: str) -> list[str]:
+    """A selector list split at its own commas, not at those inside :is(.a, .b) or [x=","]."""
+    selectors, current = [], ""
+    for ch, nested in _scan(prelude):
+        if ch == "," and not nested:
+            selectors.append(current)
+            current = ""
+        else:
+            current += ch
+    return selectors + [current]
+
+
+def _required_classes(selector: str) -> set[str]:
+    """The classes an element must carry somewhere in the page for ``selector`` to match.
+
+    Only classes outside brackets count: ``[href^='x.y']`` holds a value, not the class ``y``;
+    ``:not(.a)`` matches exactly where ``a`` is absent; a class inside ``:is()`` or ``:has()`` is
+    one alternative among others. Keeping a rule that cannot match costs bytes; dropping one that
+    can breaks the page."""
+    outside = "".join(ch for ch, nested in _scan(selector) if not nested)
+    return set(re.findall(r"\.([A-Za-z0-9_-]+)", outside))
+
+
 def trim_css(css: str, classes: set[str]) -> str:
     """Keep only rules whose selectors could match markup using ``classes``."""
     out = []
@@ -102,8 +208,7 @@ def trim_css(css: str, classes: set[str]) -> str:
             if "keyframes" in prelude:
                 out.append(f"{prelude}{{{body}}}")
         else:
-            selectors = [s for s in prelude.split(",")
-                         if set(re.findall(r"\.([A-Za-z0-9_-]+)", s)) <= classes]
+            selectors = [s for s in _selectors(prelude) if _required_classes(s) <= classes]
             if selectors:
                 out.append(f"{','.join(selectors)}{{{body}}}")
     return "".join(out)
@@ -177,11 +282,31 @@ def stamp(nb: nbformat.NotebookNode) -> str:
     return '<div class="fg-nb-stamp"><p>' + " · ".join(p for p in parts if p) + "</p></div>"
 
 
-def links(notebook_id: str, repo_url: str, branch: str = "main") -> str:
+def links(notebook_id: str, repo_url: str, home: tuple[str, str], branch: str = "main") -> str:
+    """The way back to the page that presents the notebook, then download, Colab and source."""
+    text, url = home
     colab = repo_url.replace("https://github.com/", "https://colab.research.google.com/github/")
-    return (f'<p class="fg-nb-links"><a href="{notebook_id}.ipynb" download>Download notebook (.ipynb, with outputs)</a>'
+    return (f'<p class="fg-nb-home"><a href="{html.escape(url)}"><span aria-hidden="true">← </span>'
+            f'{html.escape(text)}</a></p>'
+            f'<p class="fg-nb-links"><a href="{notebook_id}.ipynb" download>Download notebook (.ipynb, with outputs)</a>'
             f' · <a href="{colab}/blob/{branch}/notebooks/{notebook_id}.ipynb">Open in Colab</a>'
             f' · <a href="{repo_url}/blob/{branch}/notebooks/{notebook_id}.ipynb">Source</a></p>')
+
+
+def home_page(notebook_id: str, registry: Registry, part: str) -> tuple[str, str]:
+    """What a notebook page links back to, as (link text, page path under docs/): its tool's page,
+    or the overview of the part a notebook about no single tool belongs to."""
+    tool = registry.tools.get(notebook_id)
+    if tool:
+        return f"Tool page: {tool.name}", tool.page
+    return f"Part overview: {registry.parts[part].title}", f"{part}/index.md"
+
+
+def plain_title(title: str | None) -> str | None:
+    """The page title as text. mkdocs-jupyter takes it from the first heading as HTML
+    (``Weights &amp; Biases``); MkDocs titles are text, which the theme escapes where it writes
+    them into an attribute: escaped twice, a link's accessible name no longer matches its text."""
+    return html.unescape(title) if title else title
 
 
 _HEADING = re.compile(r'<h([1-6]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.DOTALL)
@@ -216,7 +341,8 @@ def align_toc(items: list, content: str) -> None:
 
 
 def finish(content: str, nb: nbformat.NotebookNode, notebook_id: str, repo_url: str, executed: bool,
-           stylesheet_url: str) -> str:
-    """The full notebook page body: stylesheet link, links, banner, cleaned notebook, stamp."""
-    return (f'<link rel="stylesheet" href="{stylesheet_url}">' + links(notebook_id, repo_url)
+           stylesheet_url: str, home: tuple[str, str]) -> str:
+    """The full notebook page body: stylesheet link, links, banner, cleaned notebook, stamp.
+    ``home`` is the link back to the page that presents the notebook: (text, URL)."""
+    return (f'<link rel="stylesheet" href="{stylesheet_url}">' + links(notebook_id, repo_url, home)
             + banner(nb, executed) + clean(content) + stamp(nb))

@@ -14,6 +14,7 @@ import datetime as dt
 import importlib.metadata
 import os
 import platform
+import shutil
 import re
 import subprocess
 import sys
@@ -155,11 +156,17 @@ def machine() -> dict:
             "load_avg": load_average(), "date": dt.date.today().isoformat(), "commit": commit()}
 
 
-def write_csv(path: Path, rows: list[dict]) -> None:
-    """Write rows (own columns + provenance) after checking each against <name>.schema.yaml."""
+def write_csv(path: Path, rows: list[dict], schema: Path | None = None) -> None:
+    """Write rows (own columns + provenance) after checking each against <name>.schema.yaml.
+
+    ``schema`` is the data set's schema when ``path`` is written elsewhere (a smoke run's output): it
+    is copied beside ``path``, where readers of the file look for it."""
     from scripts.datafiles import validate_value
     from scripts.datasets import PROVENANCE_FIELDS, load_schema
 
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if schema is not None and schema.resolve() != path.with_suffix(".schema.yaml").resolve():
+        shutil.copyfile(schema, path.with_suffix(".schema.yaml"))
     fields, _, _ = load_schema(path.with_suffix(".schema.yaml"))
     fields = fields + PROVENANCE_FIELDS
     for i, row in enumerate(rows, start=2):

@@ -20,6 +20,8 @@ STATUSES = ("active", "maintenance", "deprecated", "renamed")
 PLATFORMS = ("linux", "macos", "windows", "android", "ios", "web", "cloud")
 HARDWARE = ("cpu", "nvidia", "amd", "intel", "apple", "tpu", "mobile", "other")
 EXECUTION_MODES = ("main", "side", "recorded", "none")
+# Statuses of tools whose pages mostly point to a successor: they follow the current tools of a part.
+RETIRED = ("deprecated", "renamed")
 # What a reader may want to do, and the languages a tool is used from: the stack selector's filters.
 USES = ("train", "fine-tune", "serve", "on-device", "kernels")
 LANGUAGES = ("python", "cpp", "c", "swift", "java-kotlin", "javascript", "csharp", "any")
@@ -38,11 +40,15 @@ LICENSE_DESCRIPTION_MAX = 120
 _SPDX_OPERATORS = {"AND", "OR", "WITH"}
 _SPDX_LIKE_ID = re.compile(r"^[A-Za-z0-9.+:-]*[0-9.+-][A-Za-z0-9.+:-]*$")
 
-PART_FIELDS = (
-    Field("id", "slug"),
-    Field("title"),
-    Field("summary"),
-)
+def part_fields(tool_ids: tuple[str, ...]) -> tuple[Field, ...]:
+    """A part's fields; ``tools`` names every tool of the part, in the order a reader should meet them."""
+    return (
+        Field("id", "slug"),
+        Field("title"),
+        Field("summary"),
+        Field("layer", "slug"),  # the stack diagram's layer of its tools (docs/data/stack.yaml)
+        Field("tools", "choices", choices=tool_ids, required=False, nullable=True),  # none in a new part
+    )
 
 TOOL_FIELDS = (
     Field("id", "slug"),
@@ -55,6 +61,8 @@ TOOL_FIELDS = (
     Field("status", "choice", choices=STATUSES),
     Field("successor", "slug", required=False, nullable=True),
     Field("status_note", required=False, nullable=True),
+    # The stack diagram's layer, where it differs from the part's (a compiler among runtimes).
+    Field("layer", "slug", required=False, nullable=True),
     Field("platforms", "choices", choices=PLATFORMS),
     Field("hardware", "choices", choices=HARDWARE),
     Field("uses", "choices", choices=USES),
@@ -80,6 +88,8 @@ class Part:
     id: str
     title: str
     summary: str
+    layer: str
+    tools: list
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,7 @@ class Tool:
     status: str
     successor: str | None
     status_note: str | None
+    layer: str | None
     platforms: list
     hardware: list
     uses: list
@@ -131,19 +142,30 @@ class Registry:
         return self.parts[part_id]
 
     def tools_in(self, part_id: str) -> list[Tool]:
-        return sorted((t for t in self.tools.values() if t.part == part_id), key=lambda t: t.name.lower())
+        """The part's tools in its declared teaching order, current tools first, then retired ones."""
+        tools = [self.tools[t] for t in self.parts[part_id].tools]
+        return [t for t in tools if t.status not in RETIRED] + [t for t in tools if t.status in RETIRED]
+
+    def in_teaching_order(self) -> list[Tool]:
+        """Every tool: the parts in their declared order, each part's tools as ``tools_in``."""
+        return [tool for part in self.parts for tool in self.tools_in(part)]
+
+    def layer_of(self, tool: Tool) -> str:
+        return tool.layer or self.parts[tool.part].layer
 
 
-def load_parts(path: Path) -> dict[str, Part]:
+def load_parts(path: Path, tool_ids: tuple[str, ...] = ()) -> dict[str, Part]:
+    """The parts, in their declared order; ``tool_ids`` are the ids a part's ``tools`` may name."""
     data = load_yaml(path)
     if not isinstance(data, list) or not data:
         raise BuildError(str(path), "expected a list of parts")
     parts: dict[str, Part] = {}
     for i, item in enumerate(data, start=1):
-        clean = validate_record(item, PART_FIELDS, f"{path}, part {i}")
+        name = item.get("id") if isinstance(item, dict) else None
+        clean = validate_record(item, part_fields(tool_ids), f"{path}, part '{name}'" if name else f"{path}, part {i}")
         if clean["id"] in parts:
             raise BuildError(f"{path}, part '{clean['id']}'", "duplicate id")
-        parts[clean["id"]] = Part(**clean)
+        parts[clean["id"]] = Part(**{**clean, "tools": clean["tools"] or []})
     return parts
 
 
@@ -216,12 +238,26 @@ def _check_tool(tool: dict, where: str, parts: dict[str, Part]) -> None:
         raise BuildError(f"{where}, field 'execution.{needs}'", f"required when execution.mode is {execution['mode']}")
 
 
+def _check_teaching_order(parts: dict[str, Part], tools: dict[str, Tool], path: Path) -> None:
+    """Each part's ``tools`` lists exactly the tools whose files name that part."""
+    for part in parts.values():
+        where = f"{path}, part '{part.id}', field 'tools'"
+        for tool_id in part.tools:
+            if tools[tool_id].part != part.id:
+                raise BuildError(where, f"lists {tool_id!r}, which {tools[tool_id].path} puts in part "
+                                        f"{tools[tool_id].part!r}")
+        for tool in tools.values():
+            if tool.part == part.id and tool.id not in part.tools:
+                raise BuildError(where, f"does not list {tool.id!r} ({tool.path}): add it where a reader of "
+                                        f"this part should meet it")
+
+
 def load_registry(data_dir: Path) -> Registry:
-    parts = load_parts(data_dir / "parts.yaml")
-    tools: dict[str, Tool] = {}
     files = sorted((data_dir / "tools").glob("*.yaml"))
     if not files:
         raise BuildError(str(data_dir / "tools"), "no tool files found")
+    parts = load_parts(data_dir / "parts.yaml", tuple(path.stem for path in files))
+    tools: dict[str, Tool] = {}
     entries = []
     for path in files:
         data = load_yaml(path)
@@ -244,4 +280,5 @@ def load_registry(data_dir: Path) -> Registry:
         if tool.successor and tool.successor not in tools:
             raise BuildError(f"{tool.path}, tool '{tool.id}', field 'successor'",
                              f"names {tool.successor!r}, which is not a tool in the registry")
+    _check_teaching_order(parts, tools, data_dir / "parts.yaml")
     return Registry(parts, tools)

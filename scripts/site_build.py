@@ -9,13 +9,16 @@ from pathlib import Path
 
 import nbformat
 
-from scripts import executor, notebook_pages, quotes
+from scripts import executor, notebook_pages, page_paths, quotes
 from scripts.cards import card, parts_map, tool_list
 from scripts.errors import BuildError
+from scripts.flow_diagrams import FlowDiagrams
+from scripts.learning_paths import LearningPaths
 from scripts.markdown_text import relative
 from scripts.charts import Charts
 from scripts.registry import Registry, load_registry
 from scripts.selector import selector
+from scripts.stack_diagram import StackDiagram
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,6 +59,9 @@ class SiteBuild:
     jobs: int
     registry: Registry | None = None
     charts: Charts | None = None
+    stack: StackDiagram | None = None
+    flows: FlowDiagrams | None = None
+    paths: LearningPaths | None = None
     notebooks: dict[str, executor.Notebook] = field(default_factory=dict)
     # tool id -> path of the notebook page's input (merged, prepared copy)
     pages: dict[str, Path] = field(default_factory=dict)
@@ -81,6 +87,9 @@ class SiteBuild:
         """Read and validate all inputs; execute stale notebooks; write the page inputs."""
         self.registry = load_registry(self.docs_dir / "data")
         self.charts = Charts(self.docs_dir, self.registry)
+        self.stack = StackDiagram.load(self.docs_dir / "data", self.registry)
+        self.flows = FlowDiagrams.load(self.docs_dir, self.registry, self.charts.data)
+        self.paths = LearningPaths.load(self.root, self.docs_dir, self.registry, self.stack.layers)
         self.notebooks = {}
         for path in sorted((self.root / "notebooks").glob("*.ipynb")):
             nb = executor.Notebook.read(path)
@@ -121,7 +130,13 @@ class SiteBuild:
         return nb.part or self.registry.tools[notebook_id].part
 
     def notebook_page(self, notebook_id: str) -> str:
-        return f"notebooks/{notebook_id}.ipynb"
+        return page_paths.notebook_page(notebook_id)
+
+    def diagram(self, arg: str, page: str) -> str:
+        """``<!-- diagram: stack -->``, ``stack/<part>``, or a flow diagram's id."""
+        if arg == "stack" or arg.startswith("stack/"):
+            return self.stack.placeholder(arg, page)
+        return self.flows.placeholder(arg, page)
 
     def placeholder_handlers(self) -> dict:
         notebooks = set(self.notebooks)
@@ -132,7 +147,10 @@ class SiteBuild:
             "chart": self.charts.placeholder,
             "table": self.charts.table,
             "output": self.notebook_output,
-            "selector": lambda arg, page: selector(arg, page, self.registry, notebooks),
+            "selector": lambda arg, page: selector(arg, page, self.registry, notebooks, self.paths, self.stack),
+            "diagram": self.diagram,
+            "path": lambda arg, page: self.paths.render(arg, page, self.diagram),
+            "paths": self.paths.listing,
             "value": lambda arg, page: quotes.value(self.quote_sources, arg),
             "ratio": lambda arg, page: quotes.ratio(self.quote_sources, arg),
             "change": lambda arg, page: quotes.change(self.quote_sources, arg),

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The browser fixtures live in their own module, loaded once for every test file that uses them.
+pytest_plugins = ["tests.browser"]
 
 
 def run_build(root: Path, site_dir: Path, env: dict | None = None) -> subprocess.CompletedProcess:

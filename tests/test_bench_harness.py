@@ -181,10 +181,12 @@ def test_a_hung_worker_fails_its_row_and_the_run_goes_on(tmp_path):
     while status.exists() and "State:\tZ" not in status.read_text() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not status.exists() or "State:\tZ" in status.read_text(), "the hung worker's child still runs"
-    report = run.failures([good, hung], tmp_path / "x.csv")
+    with pytest.raises(SystemExit) as stopped:
+        run.stop_on_failure([good, hung], tmp_path / "x.csv")
+    report = str(stopped.value)
     assert "1 of 2 configurations failed" in report and "x.csv was not written" in report
     assert "  hung: process 1 of 2" in report
-    assert run.failures([good], tmp_path / "x.csv") is None
+    run.stop_on_failure([good], tmp_path / "x.csv")
 
 
 def test_a_worker_that_exits_without_a_result_fails_with_its_last_error_line(run, tmp_path):

@@ -1,5 +1,6 @@
 """Tests on the built HTML of the real site (built once per run, see conftest.py)."""
 
+import html as html_text
 import json
 import re
 from html.parser import HTMLParser
@@ -17,6 +18,16 @@ REGISTRY = load_registry(ROOT / "docs" / "data")
 
 def page(site, path):
     return (site / path).read_text(encoding="utf-8")
+
+
+_ARTICLE = re.compile(r'<article class="md-content__inner md-typeset">(.*?)</article>', re.DOTALL)
+
+
+def content(site, path):
+    """A page's own content, without Material's navigation, which links every page of the site."""
+    found = _ARTICLE.search(page(site, path))
+    assert found, f"{path}: no content area (<article class=\"md-content__inner\">)"
+    return found.group(1)
 
 
 def test_every_internal_link_and_anchor_resolves(site, site_url):
@@ -82,17 +93,17 @@ def test_every_tool_has_a_page_with_its_card(site, tool_id):
 
 @pytest.mark.parametrize("part_id", sorted(REGISTRY.parts))
 def test_part_index_lists_its_tools(site, part_id):
-    html = page(site, f"{part_id}/index.html")
+    html = content(site, f"{part_id}/index.html")
     for tool in REGISTRY.tools_in(part_id):
         assert f'href="{tool.id}/"' in html, f"{part_id} index does not link {tool.id}"
 
 
 def test_home_page_maps_every_part_and_tool(site):
-    html = page(site, "index.html")
+    html = content(site, "index.html")
     for part in REGISTRY.parts.values():
-        assert f'href="{part.id}/"' in html
+        assert f'href="{part.id}/"' in html, f"the home page does not link {part.id}"
     for tool in REGISTRY.tools.values():
-        assert f'href="{tool.part}/{tool.id}/"' in html
+        assert f'href="{tool.part}/{tool.id}/"' in html, f"the home page does not link {tool.id}"
 
 
 def test_navigation_follows_the_parts(site):
@@ -123,6 +134,8 @@ def test_notebook_page_shows_outputs_stamp_and_links(site, notebook_id):
     assert "<style" not in html
     assert "notebook.css" in html
     assert "In&nbsp;[" not in html and "Copied!" not in html.split('id="__config"')[0]
+    # headings carry the site's permalinks, which Material shows on hover only
+    assert 'class="anchor-link"' not in html and 'class="headerlink" title="Permanent link"' in html
 
 
 class _Plots(HTMLParser):
@@ -166,9 +179,50 @@ def test_search_index_has_prose_and_code_not_noise(site):
 
 
 def test_links_into_notebook_pages_are_checked(site):
-    # the PyTorch card links its notebook, and the nav lists it
-    html = page(site, "research-frameworks/pytorch/index.html")
-    assert 'href="../../notebooks/pytorch/"' in html
+    # the PyTorch card links its notebook (the navigation lists it too, so look in the content only)
+    html = content(site, "research-frameworks/pytorch/index.html")
+    assert 'href="../../notebooks/pytorch/"' in html, "the PyTorch page does not link its notebook"
+
+
+@pytest.mark.parametrize("notebook_id", notebook_ids())
+def test_notebook_page_and_the_page_presenting_it_link_each_other(site, notebook_id):
+    home = re.search(r'<p class="fg-nb-home"><a href="([^"]+)">(.*?)</a></p>',
+                     content(site, f"notebooks/{notebook_id}/index.html"))
+    assert home, f"notebooks/{notebook_id}: no link back at the top"
+    tool = REGISTRY.tools.get(notebook_id)
+    if tool is None:  # a notebook about no single tool belongs to a part
+        part = nbformat.read(ROOT / "notebooks" / f"{notebook_id}.ipynb", as_version=4).metadata.fieldguide.part
+        assert home.group(1) == f"../../{part}/"
+        assert html_text.unescape(home.group(2)).endswith(f"Part overview: {REGISTRY.parts[part].title}")
+        return
+    assert home.group(1) == f"../../{tool.part}/{tool.id}/"
+    assert html_text.unescape(home.group(2)).endswith(f"Tool page: {tool.name}")
+    card = content(site, f"{tool.part}/{tool.id}/index.html")
+    assert f'<a href="../../notebooks/{tool.id}/">Run it: notebook</a>' in card
+
+
+@pytest.mark.parametrize("notebook_id", notebook_ids())
+def test_notebook_pages_show_no_path_of_the_build_machine(site, notebook_id):
+    html = content(site, f"notebooks/{notebook_id}/index.html")
+    assert f"{ROOT}/" not in html
+    # an absolute path (or one under ~) into installed packages; a relative one is the notebook's own
+    leaked = re.findall(r"""(?:^|[\s>"'(=])((?:~|/)[^\s<"']*?/(?:site|dist)-packages/)""", html, re.MULTILINE)
+    assert leaked == [], leaked[:3]
+
+
+_FOOTER_LINK = re.compile(r'<a [^>]*class="md-footer__link[^"]*" aria-label="([^"]*)">.*?'
+                          r'<div class="md-ellipsis">\s*(.*?)\s*</div>', re.DOTALL)
+
+
+def test_footer_links_are_named_by_the_title_they_show(site):
+    """A screen reader announces the aria-label; it must say what the link shows (WCAG 2.5.3)."""
+    checked = 0
+    for path in sorted(site.rglob("*.html")):
+        for label, title in _FOOTER_LINK.findall(path.read_text(encoding="utf-8")):
+            direction, _, named = html_text.unescape(label).partition(": ")
+            assert named == html_text.unescape(title), f"{path.relative_to(site)}: {direction} link"
+            checked += 1
+    assert checked > 100
 
 
 def test_external_link_checker_collects_and_reports(tmp_path, monkeypatch):
