@@ -10,13 +10,13 @@ ENV_TARGETS := $(foreach env,$(ENVS),env-$(env))
 UV_VERSION := 0.13.8
 UV := .venvs/.uv/bin/uv
 # uv.toml names the package sources. uv does not read pip's configuration: where pip finds the CPU
-# build of torch on disk, scripts/package_sources.py gives uv pip's sources instead (asked once).
-UV_SOURCES = $(eval UV_SOURCES := $$(shell $(PYTHON) -m scripts.package_sources))$(UV_SOURCES)
+# build of torch on disk, scripts/commands/package_sources.py gives uv pip's sources instead (asked once).
+UV_SOURCES = $(eval UV_SOURCES := $$(shell $(PYTHON) -m scripts.commands.package_sources))$(UV_SOURCES)
 
-# Environments whose record (.venvs/<env>/.installed, see scripts/environments.py) does not match
+# Environments whose record (.venvs/<env>/.installed, see scripts/site/environments.py) does not match
 # their lock file: only these are created again, whatever the files' dates say.
 STALE_ENVS := $(shell for env in $(ENVS); do \
-	$(PYTHON) -m scripts.environments check $$env 2>/dev/null || echo $$env; done)
+	$(PYTHON) -m scripts.site.environments check $$env 2>/dev/null || echo $$env; done)
 
 .PHONY: help setup setup-site environments serve preview build test execute new-tool notebook lock \
 	linkcheck-external browser clean FORCE $(ENV_TARGETS)
@@ -44,14 +44,14 @@ VENV_SEED := pip==23.2.1 setuptools==65.5.0
 
 # uv links each package's files from its cache: environments share what they have in common.
 .venvs/%/.installed: | $(UV)
-	@echo "==> creating environment '$*': $$($(PYTHON) -m scripts.environments check $* 2>&1)"
+	@echo "==> creating environment '$*': $$($(PYTHON) -m scripts.site.environments check $* 2>&1)"
 	rm -rf .venvs/$*
 	$(UV) venv --quiet --python $(PYTHON) --python-preference only-system .venvs/$*
 	$(UV) pip install --quiet --no-deps --python .venvs/$*/bin/python $(UV_SOURCES) -r requirements/$*.lock $(VENV_SEED)
 	@if [ "$*" != site ]; then \
 	  .venvs/$*/bin/python -m ipykernel install --prefix .venvs/$* --name fieldguide-$* \
 	    --display-name "Field guide ($*)" >/dev/null; fi
-	$(PYTHON) -m scripts.environments record $*
+	$(PYTHON) -m scripts.site.environments record $*
 
 FORCE:
 
@@ -87,17 +87,17 @@ test: setup browser
 # split the work: CI runs SHARD=1/2 and SHARD=2/2 side by side, then builds once from both caches.
 execute: environments
 	@test -n "$(SHARD)" || { echo "usage: make execute SHARD=i/N" >&2; exit 1; }
-	$(SITE_BIN)/python -m scripts.execute --shard $(SHARD)
+	$(SITE_BIN)/python -m scripts.commands.execute --shard $(SHARD)
 
 new-tool: setup-site
-	$(SITE_BIN)/python -m scripts.new_tool --id "$(ID)" --part "$(PART)" --name "$(NAME)"
+	$(SITE_BIN)/python -m scripts.commands.new_tool --id "$(ID)" --part "$(PART)" --name "$(NAME)"
 
 # External links need the network: a scheduled workflow runs this, `make test` does not. A preview
 # build needs only the site environment (notebooks appear without their outputs, as in `make preview`).
 linkcheck-external: setup-site
 	rm -rf .cache/fieldguide/linkcheck-site
 	FIELDGUIDE_EXECUTE=0 $(SITE_BIN)/mkdocs build --strict --site-dir .cache/fieldguide/linkcheck-site
-	$(SITE_BIN)/python -m scripts.linkcheck_external .cache/fieldguide/linkcheck-site
+	$(SITE_BIN)/python -m scripts.commands.linkcheck_external .cache/fieldguide/linkcheck-site
 
 # Re-resolve an environment from requirements/<env>.in (and <env>.nodeps.in, installed without
 # dependencies) and write its lock file, leaving out the packages named in <env>.exclude.
@@ -119,4 +119,4 @@ clean:
 
 # Execute notebooks (or take them from the cache) and print their outputs: make notebook ID=pytorch
 notebook: setup
-	$(SITE_BIN)/python -m scripts.run_notebook $(ID)
+	$(SITE_BIN)/python -m scripts.commands.run_notebook $(ID)

@@ -8,8 +8,8 @@ import platform
 import subprocess
 from pathlib import Path
 
-from scripts import provenance
-from scripts.bench_harness import parse_cpu_list
+from scripts.bench import provenance
+from scripts.bench.harness import parse_cpu_list
 
 
 def check_spread(row: dict, *names: str) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.bench_collectives import BUS_FACTOR, OPERATIONS
-from scripts.datafiles import read_csv
-from scripts.datasets import PROVENANCE_FIELDS, load_schema
+from scripts.bench.collectives import BUS_FACTOR, OPERATIONS
+from scripts.site.datafiles import read_csv
+from scripts.site.datasets import PROVENANCE_FIELDS, load_schema
 from tests.conftest import ROOT, run_smoke
 
 SCHEMA = ROOT / "docs" / "data" / "collective-bench.schema.yaml"
@@ -29,12 +29,12 @@ def check_rows(rows: list[dict], sizes: set[int]) -> None:
         assert r["ranks"] == 2 and r["calls"] >= 3, where
         assert r["algbw"] == pytest.approx(r["bytes"] / (r["time_median"] / 1e3) / 1e9, rel=0.01), where
         assert r["busbw"] == pytest.approx(r["algbw"] * BUS_FACTOR[r["operation"]](2), rel=0.01), where
-        assert r["script"] == "scripts/bench_collectives.py" and r["threads"] == 1, where
+        assert r["script"] == "scripts/bench/collectives.py" and r["threads"] == 1, where
 
 
 def test_smoke_run_writes_a_valid_csv(tmp_path):
     out = tmp_path / "collective-bench.csv"
-    result = run_smoke("scripts.bench_collectives", out, "--processes", "1")
+    result = run_smoke("scripts.bench.collectives", out, "--processes", "1")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     rows = load(out)
     check_rows(rows, {2 ** 10, 2 ** 16})

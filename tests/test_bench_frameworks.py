@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from scripts.bench_frameworks import DEFAULT_OUT, ROSETTA, RUNS, count_loc
-from scripts.datafiles import read_csv
-from scripts.datasets import PROVENANCE_FIELDS, load_schema
+from scripts.bench.frameworks import DEFAULT_OUT, ROSETTA, RUNS, count_loc
+from scripts.site.datafiles import read_csv
+from scripts.site.datasets import PROVENANCE_FIELDS, load_schema
 from tests.bench_checks import check_provenance, check_spread, check_timeout_reported
 from tests.conftest import run_smoke
 
@@ -47,7 +47,7 @@ def test_count_loc_skips_docstrings_comments_blank_lines_and_the_main_block(tmp_
 def test_smoke_run_writes_a_valid_csv(tmp_path):
     out = tmp_path / "framework-bench.csv"
     frameworks = ["PyTorch", "JAX + Flax"]
-    proc = run_smoke("scripts.bench_frameworks", out, "--frameworks", *frameworks, timeout=900)
+    proc = run_smoke("scripts.bench.frameworks", out, "--frameworks", *frameworks, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     fields, key, _ = load_schema(DEFAULT_OUT.with_suffix(".schema.yaml"))
     table = read_csv(out, fields + PROVENANCE_FIELDS, key)
@@ -62,7 +62,7 @@ def test_smoke_run_writes_a_valid_csv(tmp_path):
         assert row["latency_b1_calls"] >= 2 * 3 and row["latency_b256_calls"] >= 2 * 3  # 2 processes, 3 calls
         assert row["peak_rss"] > 50
         assert row["loc"] == count_loc(ROSETTA / f"{RUNS[row['framework']][0]}_mlp.py") > 10
-        assert row["script"] == "scripts/bench_frameworks.py"
+        assert row["script"] == "scripts/bench/frameworks.py"
         check_provenance(row, processes=2, threads=1)
     assert table.rows[0]["epoch_vs_pytorch"] == 1.0
     assert "jax" in table.rows[1]["loaded"]
@@ -71,7 +71,7 @@ def test_smoke_run_writes_a_valid_csv(tmp_path):
 
 def test_a_worker_timeout_fails_its_row_and_writes_nothing(tmp_path):
     out = tmp_path / "framework-bench.csv"
-    proc = run_smoke("scripts.bench_frameworks", out, "--frameworks", "PyTorch", "--timeout", "0.3", timeout=300)
+    proc = run_smoke("scripts.bench.frameworks", out, "--frameworks", "PyTorch", "--timeout", "0.3", timeout=300)
     check_timeout_reported(proc, out, "PyTorch, 1 thread(s)", "0.3")
 
 

@@ -13,8 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from scripts import bench_harness, provenance
-from scripts.bench_harness import Job, Run, choose_cpus, quantile, schedule, summarise, ties, time_calls
+from scripts.bench import harness, provenance
+from scripts.bench.harness import (
+    Job,
+    Run,
+    choose_cpus,
+    quantile,
+    schedule,
+    summarise,
+    ties,
+    time_calls,
+)
 
 ALLOWED = sorted(os.sched_getaffinity(0))
 
@@ -24,7 +33,7 @@ def python(code: str) -> list[str]:
 
 
 def emitting(result: str = "{}") -> list[str]:
-    return python(f"from scripts.bench_harness import emit; emit({result}, [])")
+    return python(f"from scripts.bench.harness import emit; emit({result}, [])")
 
 
 @pytest.fixture
@@ -70,8 +79,8 @@ def test_summary_refuses_a_process_without_samples():
 
 
 def test_overlapping_spreads_are_equal_and_separate_ones_are_not():
-    assert bench_harness.equal_within_spread((1.0, 2.0), (2.0, 3.0))  # touching ends overlap
-    assert not bench_harness.equal_within_spread((1.0, 2.0), (2.5, 3.0))
+    assert harness.equal_within_spread((1.0, 2.0), (2.0, 3.0))  # touching ends overlap
+    assert not harness.equal_within_spread((1.0, 2.0), (2.5, 3.0))
     assert ties({"a": (1.0, 2.0), "b": (1.5, 2.5), "c": (3.0, 4.0)}) == {"a": ["b"], "b": ["a"], "c": []}
 
 
@@ -98,7 +107,7 @@ def test_more_threads_than_the_affinity_mask_allows_are_refused():
     message = str(err.value)
     assert f"{len(ALLOWED) + 1} threads asked for" in message
     assert f"the affinity mask allows only {len(ALLOWED)} CPU" in message
-    assert bench_harness.format_cpu_list(ALLOWED) in message
+    assert harness.format_cpu_list(ALLOWED) in message
 
 
 def test_named_cpus_must_be_in_the_mask_and_enough_for_the_threads():
@@ -119,9 +128,9 @@ def test_default_cpus_take_one_logical_cpu_per_core_before_smt_siblings(monkeypa
 
 
 def test_cpu_lists_parse_like_the_kernels():
-    assert bench_harness.parse_cpu_list("0-2,5") == [0, 1, 2, 5]
+    assert harness.parse_cpu_list("0-2,5") == [0, 1, 2, 5]
     with pytest.raises(SystemExit, match="not a CPU list"):
-        bench_harness.parse_cpu_list("first")
+        harness.parse_cpu_list("first")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,7 +156,7 @@ def test_time_calls_makes_at_least_the_minimum_number_of_calls():
 # Worker processes
 
 def test_workers_are_pinned_and_get_thread_and_cache_settings(run, tmp_path, monkeypatch):
-    code = ("import os; from scripts.bench_harness import emit; "
+    code = ("import os; from scripts.bench.harness import emit; "
             "emit({'omp': os.environ['OMP_NUM_THREADS'], 'tmp': os.environ['TMPDIR'], 'jax_cache': "
             "os.environ.get('JAX_COMPILATION_CACHE_DIR')}, ['pytest'])")
     monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(tmp_path / "shared-cache"))
@@ -216,10 +225,10 @@ def test_rows_carry_the_pinning_order_and_machine_provenance(run, tmp_path):
 
 
 def test_every_provenance_column_is_declared():
-    from scripts.datasets import PROVENANCE_FIELDS
+    from scripts.site.datasets import PROVENANCE_FIELDS
 
     declared = {f.name for f in PROVENANCE_FIELDS}
     run = Run("scripts/bench_test.py", [], ALLOWED[:1], processes=1, log=lambda line: None)
-    outcome = bench_harness.Outcome(Job("x", [], 1), results=[{"worker": {"versions": "v", "blas": "b"}}],
+    outcome = harness.Outcome(Job("x", [], 1), results=[{"worker": {"versions": "v", "blas": "b"}}],
                                     positions=[1])
     assert set(run.provenance(outcome)) == declared

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.datafiles import read_csv
-from scripts.datasets import PROVENANCE_FIELDS, load_schema
+from scripts.site.datafiles import read_csv
+from scripts.site.datasets import PROVENANCE_FIELDS, load_schema
 from tests.bench_checks import check_provenance, check_spread, check_timeout_reported
 from tests.conftest import ROOT, run_smoke
 
@@ -59,12 +59,12 @@ def check_ties(rows: list[dict]) -> None:
 
 def test_smoke_run_writes_a_valid_csv(tmp_path):
     out = tmp_path / "inference-bench.csv"
-    result = run_smoke("scripts.bench_inference", out, timeout=1500)
+    result = run_smoke("scripts.bench.inference", out, timeout=1500)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     rows = load(out)
     check_rows(rows, {1, 4})
     check_ties(rows)
-    assert {r["script"] for r in rows} == {"scripts/bench_inference.py"}
+    assert {r["script"] for r in rows} == {"scripts/bench/inference.py"}
     threads = min(2, len(os.sched_getaffinity(0)))
     for r in rows:
         check_provenance(r, processes=2, threads=threads)
@@ -75,7 +75,7 @@ def test_smoke_run_writes_a_valid_csv(tmp_path):
 
 def test_a_worker_timeout_fails_its_row_and_writes_nothing(tmp_path):
     out = tmp_path / "inference-bench.csv"
-    proc = run_smoke("scripts.bench_inference", out, "--engines", "eager", "--models", "cnn", "--timeout", "0.3",
+    proc = run_smoke("scripts.bench.inference", out, "--engines", "eager", "--models", "cnn", "--timeout", "0.3",
                      timeout=900)
     check_timeout_reported(proc, out, "engine eager, model cnn", "0.3")
 

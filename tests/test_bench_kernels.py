@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.datafiles import read_csv
-from scripts.datasets import PROVENANCE_FIELDS, load_schema
+from scripts.site.datafiles import read_csv
+from scripts.site.datasets import PROVENANCE_FIELDS, load_schema
 from tests.bench_checks import check_provenance, check_spread, check_timeout_reported
 from tests.conftest import ROOT, run_smoke
 
@@ -47,11 +47,11 @@ def check_rows(rows: list[dict], sizes: set[int], peak_size: int) -> None:
 
 def test_smoke_run_writes_a_valid_csv(tmp_path):
     out = tmp_path / "kernel-bench.csv"
-    result = run_smoke("scripts.bench_kernels", out)
+    result = run_smoke("scripts.bench.kernels", out)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     rows = load(out)
     check_rows(rows, {32, 64}, 96)
-    assert {r["script"] for r in rows} == {"scripts/bench_kernels.py"}
+    assert {r["script"] for r in rows} == {"scripts/bench/kernels.py"}
     for r in rows:
         check_provenance(r, processes=2, threads=2)
     assert "numba" in {r["implementation"] for r in rows if "threading layer" in r["engine"]}
@@ -60,14 +60,14 @@ def test_smoke_run_writes_a_valid_csv(tmp_path):
 def test_more_threads_than_cpus_are_refused(tmp_path):
     out = tmp_path / "kernel-bench.csv"
     threads = len(os.sched_getaffinity(0)) + 1
-    result = run_smoke("scripts.bench_kernels", out, "--threads", str(threads), timeout=120)
+    result = run_smoke("scripts.bench.kernels", out, "--threads", str(threads), timeout=120)
     assert result.returncode != 0 and f"{threads} threads asked for, but the affinity mask allows" in result.stderr
     assert not out.exists()
 
 
 def test_a_worker_timeout_fails_its_row_and_writes_nothing(tmp_path):
     out = tmp_path / "kernel-bench.csv"
-    proc = run_smoke("scripts.bench_kernels", out, "--timeout", "0.3")
+    proc = run_smoke("scripts.bench.kernels", out, "--timeout", "0.3")
     check_timeout_reported(proc, out, "NumPy", "0.3")
 
 

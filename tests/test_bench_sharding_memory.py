@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scripts.bench_sharding_memory import STRATEGIES
-from scripts.datafiles import read_csv
-from scripts.datasets import PROVENANCE_FIELDS, load_schema
+from scripts.bench.sharding_memory import STRATEGIES
+from scripts.site.datafiles import read_csv
+from scripts.site.datasets import PROVENANCE_FIELDS, load_schema
 from tests.conftest import ROOT, run_smoke
 
 SCHEMA = ROOT / "docs" / "data" / "sharding-memory.schema.yaml"
@@ -31,7 +31,7 @@ def check_rows(rows: dict[str, dict]) -> None:
 
 def test_smoke_run_writes_a_valid_csv(tmp_path):
     out = tmp_path / "sharding-memory.csv"
-    result = run_smoke("scripts.bench_sharding_memory", out, "--processes", "1")
+    result = run_smoke("scripts.bench.sharding_memory", out, "--processes", "1")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     rows = load(out)
     assert set(rows) == {"DDP", "FSDP2"}

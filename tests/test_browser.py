@@ -268,7 +268,7 @@ def test_no_serious_accessibility_violations_on_any_page(browser, base_url, site
 
 
 def test_stack_selector_filters_with_the_keyboard(visit):
-    from scripts.registry import load_registry
+    from scripts.site.registry import load_registry
 
     tools = [t for t in load_registry(ROOT / "docs" / "data").tools.values() if t.status != "renamed"]
     page = visit().go("")

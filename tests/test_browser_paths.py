@@ -11,8 +11,8 @@ from urllib.parse import urljoin
 import pytest
 import yaml
 
-from scripts.page_paths import built_url, notebook_page
-from scripts.registry import load_registry
+from scripts.site.addresses import built_url, notebook_page
+from scripts.site.registry import load_registry
 from tests.conftest import ROOT
 from tests.browser import AXE
 
@@ -43,8 +43,8 @@ def at(url: str):
 def step_links(path: dict, base: str) -> list[list[str]]:
     """Each step's links as absolute URLs: its page, then its notebooks."""
     start = urljoin(base, "start-here/")
-    return [[urljoin(start, built_url("start-here.md", step["page"]))]
-            + [urljoin(start, built_url("start-here.md", notebook_page(n))) for n in step.get("notebooks") or []]
+    return [[urljoin(start, built_url("start-here.md", step["page"], True))]
+            + [urljoin(start, built_url("start-here.md", notebook_page(n), True)) for n in step.get("notebooks") or []]
             for step in path["steps"]]
 
 
@@ -93,7 +93,7 @@ def test_the_stack_diagram_shows_every_tool_in_both_palettes_with_no_serious_axe
         page = v.go("")
         drawn = page.locator("figure#stack svg a").evaluate_all(
             "els => els.map(e => e.getAttributeNS('http://www.w3.org/1999/xlink', 'href'))")
-        assert sorted(drawn) == sorted(built_url("index.md", t.page) for t in REGISTRY.tools.values())
+        assert sorted(drawn) == sorted(built_url("index.md", t.page, True) for t in REGISTRY.tools.values())
         assert _text_overflowing_its_box(page, "figure#stack") == []
         colours[scheme] = page.evaluate("""() => {
             const name = document.querySelector('#stack a .fg-d-name'), box = document.querySelector('#stack rect.fg-d-box');

@@ -9,9 +9,9 @@ import io
 import pytest
 import yaml
 
-from scripts.datasets import load_dataset
-from scripts.errors import BuildError
-from scripts.registry import load_registry
+from scripts.site.catalog import load_dataset
+from scripts.site.errors import BuildError
+from scripts.site.registry import load_registry
 from tests.conftest import ROOT
 
 

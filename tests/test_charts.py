@@ -6,14 +6,20 @@ import shutil
 import pytest
 import yaml
 
-from scripts.charts import Charts, figure, load_specs, render
-from scripts.datasets import Column, Dataset
-from scripts.errors import BuildError
-from scripts.placeholders import expand
-from scripts.registry import load_registry
+from scripts.site.catalog import load_catalog
+from scripts.site.charts import Charts, figure, load_specs, render
+from scripts.site.datasets import Column, Dataset
+from scripts.site.errors import BuildError
+from scripts.site.placeholders import expand
+from scripts.site.registry import load_registry
 from tests.conftest import ROOT
 
 REGISTRY = load_registry(ROOT / "docs" / "data")
+
+
+def charts_for(docs):
+    """The charts of a docs folder, built the way the site builds them (with directory URLs)."""
+    return Charts(docs, REGISTRY, load_catalog(docs, REGISTRY), directory_urls=True)
 
 
 def dataset(rows, columns=("name", "value", "group")):
@@ -79,7 +85,7 @@ def test_unknown_encoding_column_is_named(tmp_path):
 def test_labels_are_escaped_in_figure_table_and_caption(tmp_path):
     hostile = "<script>alert(1)</script>"
     spec = one_spec(tmp_path, title=f"T {hostile}", caption=hostile)
-    html = render(spec, dataset([{"name": hostile, "value": 1.0, "group": "g"}]), "part/page.md")
+    html = render(spec, dataset([{"name": hostile, "value": 1.0, "group": "g"}]), "part/page.md", True)
     assert "<script>alert" not in html
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3  # title, caption, table
     figure_json = html_module.unescape(html.split('data-figure="')[1].split('"')[0])
@@ -87,7 +93,7 @@ def test_labels_are_escaped_in_figure_table_and_caption(tmp_path):
 
 
 def test_rendered_chart_has_figure_table_data_link_and_provenance(tmp_path):
-    html = render(one_spec(tmp_path), dataset([{"name": "a", "value": 1.0, "group": "g"}]), "part/page.md")
+    html = render(one_spec(tmp_path), dataset([{"name": "a", "value": 1.0, "group": "g"}]), "part/page.md", True)
     assert '<figure class="fg-chart" id="chart-demo" aria-labelledby="chart-demo-title">' in html
     assert 'role="group" aria-label="Chart: Demo.' in html
     assert "<details" in html and "<th scope=\"col\">Value (ms)</th>" in html
@@ -97,13 +103,13 @@ def test_rendered_chart_has_figure_table_data_link_and_provenance(tmp_path):
 
 
 def test_unknown_chart_placeholder_names_page_and_id():
-    charts = Charts(ROOT / "docs", REGISTRY)
+    charts = charts_for(ROOT / "docs")
     with pytest.raises(BuildError, match=r"docs/x/page.md, placeholder 'chart: no-such-chart'.*unknown chart id"):
         expand("<!-- chart: no-such-chart -->", "x/page.md", {"chart": charts.placeholder})
 
 
 def test_registry_charts_are_built_from_the_registry():
-    charts = Charts(ROOT / "docs", REGISTRY)
+    charts = charts_for(ROOT / "docs")
     lifecycle = figure(charts.specs["tool-lifecycle"], charts.dataset(charts.specs["tool-lifecycle"]))
     drawn = {name for trace in lifecycle["data"] for name in trace["y"]}
     assert drawn == {html.escape(t.name, quote=False) for t in REGISTRY.tools.values()}
@@ -114,12 +120,12 @@ def test_registry_charts_are_built_from_the_registry():
 def test_filter_narrows_rows_and_refuses_to_match_nothing(tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(ROOT / "docs" / "data", docs / "data")
-    charts = Charts(docs, REGISTRY)
+    charts = charts_for(docs)
     assert {r["benchmark"] for r in charts.dataset(charts.specs["gpu-fp32-matmul"]).rows} == {"fp32 matmul"}
     path = docs / "data" / "charts" / "gpu-recordings.yaml"
     path.write_text(path.read_text().replace("benchmark: fp32 matmul", "benchmark: fp64 matmul"))
     with pytest.raises(BuildError, match=r"chart gpu-fp32-matmul, field 'filter': no row"):
-        Charts(docs, REGISTRY)
+        charts_for(docs)
 
 
 def test_a_csv_without_schema_stops_the_build(tmp_path):
@@ -127,7 +133,7 @@ def test_a_csv_without_schema_stops_the_build(tmp_path):
     shutil.copytree(ROOT / "docs" / "data", docs / "data")
     (docs / "data" / "orphan.csv").write_text("a,b\n1,2\n")
     with pytest.raises(BuildError, match=r"orphan.csv: has no schema"):
-        Charts(docs, REGISTRY)
+        charts_for(docs)
 
 
 def test_fact_table_validates_and_renders(tmp_path):
@@ -139,14 +145,14 @@ def test_fact_table_validates_and_renders(tmp_path):
         "  - {name: source, label: Source, kind: url}\n")
     (docs / "data" / "names.yaml").write_text(
         "rows:\n  - {cuda: cudaMalloc, hip: hipMalloc, source: 'https://rocm.docs.amd.com/x'}\n")
-    charts = Charts(docs, REGISTRY)
+    charts = charts_for(docs)
     html_out = charts.table("names.yaml", "gpu-programming/rocm.md")
     assert "<td>cudaMalloc</td>" in html_out and "<td>hipMalloc</td>" in html_out
     assert 'href="../../data/tables/names.csv" download' in html_out
     assert "data/tables/names.csv" in charts.downloads()
     (docs / "data" / "names.yaml").write_text("rows:\n  - {cuda: cudaFree, hip: hipFree}\n")
     with pytest.raises(BuildError, match=r"names.yaml, row 1, field 'source': missing"):
-        Charts(docs, REGISTRY)
+        charts_for(docs)
     with pytest.raises(BuildError, match=r"docs/p.md: unknown data file 'other.yaml'"):
         charts.table("other.yaml", "p.md")
 

@@ -1,7 +1,7 @@
 import pytest
 
-from scripts.datafiles import Field, read_csv
-from scripts.errors import BuildError
+from scripts.site.datafiles import Field, read_csv
+from scripts.site.errors import BuildError
 
 FIELDS = (
     Field("engine", "choice", choices=("eager", "compiled")),

@@ -5,12 +5,12 @@ import re
 import pytest
 import yaml
 
-from scripts.charts import Charts
-from scripts.errors import BuildError
-from scripts.flow_diagrams import FlowDiagrams, load_export_paths, load_pipeline
-from scripts.page_paths import built_url
-from scripts.registry import RETIRED, load_registry
-from scripts.stack_diagram import StackDiagram
+from scripts.site.catalog import load_catalog
+from scripts.site.errors import BuildError
+from scripts.site.flow_diagrams import FlowDiagrams, load_export_paths, load_pipeline
+from scripts.site.addresses import built_url
+from scripts.site.registry import RETIRED, load_registry
+from scripts.site.stack_diagram import StackDiagram
 from tests.conftest import ROOT
 
 DOCS = ROOT / "docs"
@@ -35,7 +35,7 @@ def registry():
 def test_every_registry_tool_is_on_the_stack_diagram_once(registry):
     html = StackDiagram.load(DOCS / "data", registry).placeholder("stack", "index.md")
     drawn = links(svg_of(html))
-    assert sorted(drawn) == sorted(built_url("index.md", t.page) for t in registry.tools.values())
+    assert sorted(drawn) == sorted(built_url("index.md", t.page, True) for t in registry.tools.values())
     assert sorted(links(LISTING.search(html).group(0))) == sorted(drawn), "the list says other things than the picture"
 
 
@@ -73,13 +73,13 @@ def test_each_part_slice_draws_exactly_that_part_s_tools(registry):
     for part in registry.parts:
         page = f"{part}/index.md"
         drawn = links(svg_of(stack.placeholder(f"stack/{part}", page)))
-        assert sorted(drawn) == sorted(built_url(page, t.page) for t in registry.tools_in(part)), part
+        assert sorted(drawn) == sorted(built_url(page, t.page, True) for t in registry.tools_in(part)), part
 
 
 def test_retired_tools_are_drawn_dashed_and_listed_with_their_successor(registry):
     html = StackDiagram.load(DOCS / "data", registry).placeholder("stack", "index.md")
     for tool in registry.tools.values():
-        box = re.search(rf'<a xlink:href="{re.escape(built_url("index.md", tool.page))}"><rect class="([^"]+)"', html)
+        box = re.search(rf'<a xlink:href="{re.escape(built_url("index.md", tool.page, True))}"><rect class="([^"]+)"', html)
         assert ("fg-d-box--retired" in box.group(1)) == (tool.status in RETIRED), tool.id
     listing = LISTING.search(html).group(0)
     assert ">TorchScript</a> (deprecated, successor: torch.export)" in listing
@@ -88,13 +88,13 @@ def test_retired_tools_are_drawn_dashed_and_listed_with_their_successor(registry
 
 def flows(data_dir=DOCS / "data"):
     registry = load_registry(data_dir)
-    return FlowDiagrams.load(data_dir.parent, registry, Charts(DOCS, registry).data)
+    return FlowDiagrams.load(data_dir.parent, registry, load_catalog(DOCS, registry))
 
 
 def test_the_export_paths_draw_a_line_for_each_route_that_converted_here():
     diagram = flows().diagrams["export-paths"]
     rows = diagram.data.rows
-    html = diagram.render("edge-mobile/index.md")
+    html = diagram.render("edge-mobile/index.md", True)
     routes = {"runs": 'class="fg-d-edge" d="M', "converts only": 'class="fg-d-edge fg-d-edge--partial" d="M'}
     for outcome, mark in routes.items():
         assert svg_of(html).count(mark) == sum(r["outcome"] == outcome for r in rows) + 1, outcome  # + legend
@@ -104,7 +104,7 @@ def test_the_export_paths_draw_a_line_for_each_route_that_converted_here():
 
 def test_the_pipelines_link_their_pages_and_sources():
     diagram = flows().diagrams["cuda-trajectory"]
-    html = diagram.render("compilers/index.md")
+    html = diagram.render("compilers/index.md", True)
     assert "compilers/nvcc.md" not in html and "nvcc/#virtual-and-real-architectures" in html
     listing = LISTING.search(html).group(0)
     assert listing.count('">source</a>') == len(diagram.stages)
@@ -126,7 +126,7 @@ def test_a_route_the_file_does_not_map_stops_the_build():
     item = diagrams_data()["export_paths"]
     del item["formats"]["LiteRT"]
     with pytest.raises(BuildError, match=r"export_paths, field 'targets'.*'LiteRT'"):
-        load_export_paths(item, DOCS / "data" / "diagrams.yaml", registry, Charts(DOCS, registry).data)
+        load_export_paths(item, DOCS / "data" / "diagrams.yaml", registry, load_catalog(DOCS, registry))
 
 
 def test_an_unknown_diagram_is_refused_with_the_known_ones():

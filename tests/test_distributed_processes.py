@@ -1,6 +1,6 @@
 """No process started by the distributed-training notebooks and benchmarks outlives its run.
 
-scripts/distributed_launch.py marks every process it starts (and the notebooks mark Ray's) with
+scripts/notebook_helpers/distributed_launch.py marks every process it starts (and the notebooks mark Ray's) with
 MARKER in its environment; ``survivors`` finds marked processes still running. These tests show
 that the finder sees a marked process, that a run which hangs is killed with everything it started,
 and that after a full build of the site no marked process, and no torchrun or Ray process of this
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import distributed_launch
-from scripts.distributed_launch import MARKER, run_group, survivors
+from scripts.notebook_helpers import distributed_launch
+from scripts.notebook_helpers.distributed_launch import MARKER, run_group, survivors
 from tests.conftest import ROOT
 
 # Command-line fragments of processes that the part's notebooks start (torchrun and Ray's own).

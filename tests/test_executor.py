@@ -8,8 +8,8 @@ import threading
 import nbformat
 import pytest
 
-from scripts import environments, executor
-from scripts.errors import BuildError
+from scripts.site import environments, executor
+from scripts.site.errors import BuildError
 
 KERNEL_ARGV = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
@@ -288,7 +288,7 @@ def test_workers_start_when_the_repository_has_left_sys_path(ws, tmp_path_factor
     script = (f"import sys\nfrom pathlib import Path\n"
               f"if __name__ == '__main__':\n"
               f"    sys.path.insert(0, {str(ROOT)!r})\n"
-              f"    from scripts import executor\n"
+              f"    from scripts.site import executor\n"
               f"    sys.path.remove({str(ROOT)!r})\n"
               f"    ws = executor.Workspace(Path({str(ws.root)!r}), Path({str(ws.cache)!r}))\n"
               f"    todo = executor.plan([executor.Notebook.read(Path({str(a)!r}))], ws)\n"

@@ -7,7 +7,7 @@ import re
 import nbformat
 import pytest
 
-from scripts import record_gpu
+from scripts.gpu import record
 from tests.conftest import ROOT
 
 REQUIREMENTS = ROOT / "requirements"
@@ -29,7 +29,7 @@ def pins(path) -> dict[str, str]:
 
 
 def test_recorded_notebooks_match_their_recipes(tmp_path):
-    assert record_gpu.main(["--out", str(tmp_path), "--dry-run"]) == 0
+    assert record.main(["--out", str(tmp_path), "--dry-run"]) == 0
     regenerated = sorted(tmp_path.glob("*.ipynb"))
     assert regenerated, "no recipes"
     for fresh in regenerated:
@@ -37,8 +37,8 @@ def test_recorded_notebooks_match_their_recipes(tmp_path):
         assert committed.is_file(), f"recipe {fresh.stem} has no recorded notebooks/{fresh.name}"
         want, have = (nbformat.read(p, as_version=4) for p in (fresh, committed))
         assert [(c.cell_type, c.source) for c in have.cells] == [(c.cell_type, c.source) for c in want.cells], (
-            f"notebooks/{fresh.name} differs from scripts/gpu_recordings/{fresh.stem.replace('-', '_')}.py: "
-            f"record it again on a GPU (python -m scripts.record_gpu)")
+            f"notebooks/{fresh.name} differs from scripts/gpu/recipes/{fresh.stem.replace('-', '_')}.py: "
+            f"record it again on a GPU (python -m scripts.gpu.record)")
         assert have.metadata.fieldguide["part"] == want.metadata.fieldguide["part"]
 
 

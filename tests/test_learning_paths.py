@@ -6,11 +6,11 @@ import re
 import pytest
 import yaml
 
-from scripts.errors import BuildError
-from scripts.learning_paths import LearningPaths
-from scripts.registry import load_registry
-from scripts.selector import selector
-from scripts.stack_diagram import load_layers
+from scripts.site.errors import BuildError
+from scripts.site.learning_paths import LearningPaths
+from scripts.site.registry import load_registry
+from scripts.site.selector import selector
+from scripts.site.stack_diagram import load_layers
 from tests.conftest import ROOT
 
 DOCS = ROOT / "docs"
@@ -73,11 +73,11 @@ def test_a_bad_path_stops_the_build_naming_the_path_and_step(tmp_path, change, m
 
 
 def test_the_selector_lists_tools_in_teaching_order_with_the_paths_for_each_use():
-    from scripts.stack_diagram import StackDiagram
+    from scripts.site.stack_diagram import StackDiagram
 
     registry = load_registry(DOCS / "data")
     paths = load()
-    out = selector("stack", "index.md", registry, set(), paths, StackDiagram.load(DOCS / "data", registry))
+    out = selector("stack", "index.md", registry, set(), paths, StackDiagram.load(DOCS / "data", registry), True)
     names = [html.unescape(n) for n in re.findall(r'class="fg-selector__name" href="[^"]+">([^<]+)</a>', out)]
     assert names == [t.name for t in registry.in_teaching_order() if t.status != "renamed"]
     offered = dict(re.findall(r'<li data-use="([^"]+)"><a href="start-here/#path-([a-z-]+)">', out))

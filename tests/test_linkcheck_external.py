@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from scripts import linkcheck_external
+from scripts.commands import linkcheck_external
 
 # path -> (status for HEAD, status for GET)
 ROUTES = {"/ok": (200, 200), "/no-head": (405, 200), "/forbidden-head": (403, 200),

@@ -1,4 +1,4 @@
-"""The Makefile creates an environment again from its record (scripts/environments.py), not file dates."""
+"""The Makefile creates an environment again from its record (scripts/site/environments.py), not file dates."""
 
 import os
 import shutil
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from scripts import environments
+from scripts.site import environments
 from tests.conftest import ROOT
 
 
@@ -43,7 +43,7 @@ def test_a_changed_lock_creates_the_environment_again(project):
     (project / "requirements" / "demo.lock").write_text("ipykernel==7.4.0\nnbformat==5.10.4\n")
     commands = planned(project)
     assert "rm -rf .venvs/demo" in commands and "pip install" in commands and "-r requirements/demo.lock" in commands
-    assert "scripts.environments record demo" in commands
+    assert "scripts.site.environments record demo" in commands
 
 
 def test_an_environment_without_record_is_created(project):

@@ -1,10 +1,10 @@
-"""Unit tests of scripts/notebook_pages.py: the notebook stylesheet trim and the page input."""
+"""Unit tests of scripts/site/notebook_pages.py: the notebook stylesheet trim and the page input."""
 
 from pathlib import Path
 
 import nbformat
 
-from scripts import notebook_pages
+from scripts.site import notebook_pages
 
 
 def kept(css: str, classes: set[str]) -> list[str]:
@@ -43,7 +43,7 @@ def test_build_machine_paths_leave_tracebacks_warnings_and_printed_text():
     # IPython colours each path and writes paths under the home folder with a ~
     frame = f"\x1b[36mFile \x1b[39m\x1b[32m{SITE_PACKAGES}/torch/jit/_script.py:1443\x1b[39m, in \x1b[36mscript\x1b[39m"
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
-        nbformat.v4.new_output("error", ename="RuntimeError", evalue=f"see {ROOT}/scripts/datasets.py",
+        nbformat.v4.new_output("error", ename="RuntimeError", evalue=f"see {ROOT}/scripts/site/datasets.py",
                                traceback=[frame, "File ~/.pyenv/versions/3.11.7/lib/python3.11/json/decoder.py:337"]),
         nbformat.v4.new_output("stream", name="stderr",
                                text=f"{STDLIB}/warnings.py:1: UserWarning: careful\n{ROOT}/notebooks/x.py:2: note\n"),
@@ -53,7 +53,7 @@ def test_build_machine_paths_leave_tracebacks_warnings_and_printed_text():
     assert error.traceback == [
         "\x1b[36mFile \x1b[39m\x1b[32m<site-packages>/torch/jit/_script.py:1443\x1b[39m, in \x1b[36mscript\x1b[39m",
         "File <stdlib>/json/decoder.py:337"]
-    assert error.evalue == "see scripts/datasets.py"
+    assert error.evalue == "see scripts/site/datasets.py"
     assert stream.text == "<stdlib>/warnings.py:1: UserWarning: careful\nnotebooks/x.py:2: note\n"
     assert result.data["text/plain"] == "'<site-packages>/numpy/__init__.py'"
     assert nb.cells[0].outputs[0].traceback[0] == frame, "the notebook itself (the download) is left as it ran"

@@ -1,10 +1,12 @@
 """Committed notebooks: CPU ones without outputs, recorded ones with outputs and provenance."""
 
+import json
+
 import nbformat
 import pytest
 
-from scripts import executor
-from scripts.registry import load_registry
+from scripts.site import executor
+from scripts.site.registry import load_registry
 from tests.conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -22,6 +24,15 @@ def kinds(recorded: bool):
 
 def test_there_are_notebooks_of_both_kinds():
     assert kinds(False) and kinds(True)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_cell_has_an_id(path):
+    """nbformat gives a cell without an id a random one when it reads it, and the notebook's page
+    would then change from one build to the next."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    missing = [number for number, cell in enumerate(cells, start=1) if "id" not in cell]
+    assert not missing, f"{path.name}: cells {missing} have no id; saving the notebook in Jupyter adds them"
 
 
 @pytest.mark.parametrize("path", kinds(False), ids=lambda p: p.stem)

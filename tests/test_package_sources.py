@@ -1,6 +1,6 @@
 """Which package sources uv is given: uv.toml's, or pip's where pip keeps the CPU build of torch on disk."""
 
-from scripts.package_sources import pip_settings, torch_pins, uv_options
+from scripts.commands.package_sources import pip_settings, torch_pins, uv_options
 
 LISTING = """\
 :env:.find-links='/srv/wheels'

@@ -1,7 +1,7 @@
 import pytest
 
-from scripts.errors import BuildError
-from scripts.placeholders import check_expanded, expand
+from scripts.site.errors import BuildError
+from scripts.site.placeholders import check_expanded, expand
 
 HANDLERS = {"card": lambda arg, page: f"[card {arg} on {page}]"}
 
@@ -33,7 +33,7 @@ def test_handler_errors_name_the_page_and_placeholder():
 
 
 def test_unknown_tool_in_a_real_card_is_named():
-    from scripts.site_build import ROOT, SiteBuild
+    from scripts.site.site_build import ROOT, SiteBuild
 
     build = SiteBuild.from_env(ROOT / "docs")
     build.execute = False

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts import charts
-from scripts.datasets import load_dataset
-from scripts.errors import BuildError
-from scripts.providers import load_providers
-from scripts.registry import load_registry
+from scripts.site import charts
+from scripts.site.catalog import load_dataset
+from scripts.site.errors import BuildError
+from scripts.site.providers import load_providers
+from scripts.site.registry import load_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

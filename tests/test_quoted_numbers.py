@@ -1,6 +1,6 @@
 """No measured number is typed into a page: a time, size, ratio or error that a notebook or a
 benchmark produced is a placeholder (``<!-- value: ... -->``, ``ratio``, ``change``; see
-scripts/quotes.py) that quotes where it came from, so the next run cannot leave it stale.
+scripts/site/quotes.py) that quotes where it came from, so the next run cannot leave it stale.
 
 A number that a source states is a fact, not a measurement. It is written inside the text of the
 link to that source, where a reader sees where it comes from:
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.placeholders import TOKENS
+from scripts.site.placeholders import TOKENS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

@@ -3,9 +3,9 @@
 import nbformat
 import pytest
 
-from scripts import quotes
-from scripts.datasets import Column, Dataset
-from scripts.errors import BuildError
+from scripts.site import quotes
+from scripts.site.datasets import Column, Dataset
+from scripts.site.errors import BuildError
 
 BENCH = Dataset("bench.csv", [
     {"engine": "eager", "batch": 1, "latency": 2.0},

@@ -3,10 +3,10 @@ import re
 import pytest
 import yaml
 
-from scripts.cards import card
-from scripts.errors import BuildError
-from scripts.new_tool import REGISTRY_TEMPLATE
-from scripts.registry import load_registry
+from scripts.site.cards import card
+from scripts.site.errors import BuildError
+from scripts.commands.new_tool import REGISTRY_TEMPLATE
+from scripts.site.registry import load_registry
 from tests.conftest import ROOT
 
 # Tools the guide covers; each must have an entry (and so a page, see test_site.py).

@@ -7,9 +7,9 @@ import shutil
 import pytest
 import yaml
 
-from scripts.errors import BuildError
-from scripts.new_tool import scaffold
-from scripts.registry import load_registry
+from scripts.site.errors import BuildError
+from scripts.commands.new_tool import scaffold
+from scripts.site.registry import load_registry
 from tests.conftest import ROOT, run_build
 
 

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import nbformat
 import pytest
 
-from scripts import site_checks
-from scripts.registry import load_registry
+from scripts.site import site_checks
+from scripts.site.registry import load_registry
 from tests.conftest import ROOT
 
 REGISTRY = load_registry(ROOT / "docs" / "data")
@@ -226,7 +226,7 @@ def test_footer_links_are_named_by_the_title_they_show(site):
 
 
 def test_external_link_checker_collects_and_reports(tmp_path, monkeypatch):
-    from scripts import linkcheck_external
+    from scripts.commands import linkcheck_external
 
     (tmp_path / "index.html").write_text('<a href="https://ok.example/a#x">a</a><a href="https://bad.example/">b</a>'
                                          '<a href="local/">c</a>')

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from scripts.errors import BuildError
-from scripts.site_build import check_execution_mode
+from scripts.site.errors import BuildError
+from scripts.site.site_build import check_execution_mode
 
 
 def tool(mode, env=None):

@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from scripts import executor
+from scripts.site import executor
 from tests.conftest import ROOT
 
 NOTEBOOK = ROOT / "notebooks" / "triton-inference-server.ipynb"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from scripts import zero_memory
-from scripts.datafiles import read_csv
-from scripts.datasets import PROVENANCE_FIELDS, load_schema
+from scripts.notebook_helpers import zero_memory
+from scripts.site.datafiles import read_csv
+from scripts.site.datasets import PROVENANCE_FIELDS, load_schema
 from tests.conftest import ROOT
 
 DATA = ROOT / "docs" / "data"
@@ -33,7 +33,7 @@ def test_bad_arguments_are_refused(stage, devices):
 
 def test_the_chart_data_is_what_the_formula_gives():
     committed = yaml.safe_load((DATA / "zero-memory.yaml").read_text())["rows"]
-    assert committed == zero_memory.rows(), "run python -m scripts.zero_memory"
+    assert committed == zero_memory.rows(), "run python -m scripts.notebook_helpers.zero_memory"
 
 
 def test_measured_model_state_equals_the_float32_accounting():

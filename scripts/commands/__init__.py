@@ -1,0 +1,1 @@
+"""Command-line helpers the Makefile calls: scaffolding, executing notebooks, checking external links."""

@@ -1,0 +1,1 @@
+"""The GPU recorder (record.py) and its recipes (recipes/<notebook>.py)."""

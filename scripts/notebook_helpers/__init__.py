@@ -1,0 +1,1 @@
+"""Modules the notebooks import (each notebook declares the ones it uses)."""

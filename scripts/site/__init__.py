@@ -1,0 +1,1 @@
+"""What MkDocs runs to build the site; hooks.py adapts MkDocs' events to these modules."""
