@@ -7,9 +7,10 @@ import shutil
 import pytest
 import yaml
 
-from scripts.site.errors import BuildError
 from scripts.commands.new_tool import scaffold
+from scripts.site.errors import BuildError
 from scripts.site.registry import load_registry
+from scripts.site.site_build import cache_dir
 from tests.conftest import ROOT, run_build
 
 
@@ -50,7 +51,7 @@ def test_scaffolded_tool_is_refused_until_filled_in_then_builds(project, tmp_pat
     # A cache of its own, seeded with the project's executions (hard links: the same keys, no copying),
     # so that this build neither adds to nor prunes the project's cache.
     cache = tmp_path / "cache"
-    shutil.copytree(ROOT / ".cache" / "fieldguide" / "executed", cache / "executed", copy_function=os.link)
+    shutil.copytree(cache_dir() / "executed", cache / "executed", copy_function=os.link)
     result = run_build(project, site, {"FIELDGUIDE_CACHE": str(cache)})
     assert result.returncode == 0, result.stderr[-3000:]
     page = (site / "compilers" / "demo-tool" / "index.html").read_text()

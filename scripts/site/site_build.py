@@ -23,6 +23,11 @@ from scripts.site.selector import selector
 from scripts.site.stack_diagram import StackDiagram
 
 
+def cache_dir(root: Path = ROOT) -> Path:
+    """Where executed notebooks and page inputs are kept: FIELDGUIDE_CACHE, or .cache/fieldguide."""
+    return Path(os.environ.get("FIELDGUIDE_CACHE", root / ".cache" / "fieldguide")).resolve()
+
+
 def _flag(name: str, default: str) -> bool:
     return os.environ.get(name, default).strip().lower() not in ("0", "false", "no", "")
 
@@ -78,7 +83,7 @@ class SiteBuild:
             root=root,
             docs_dir=docs_dir,
             directory_urls=directory_urls,
-            cache=Path(os.environ.get("FIELDGUIDE_CACHE", root / ".cache" / "fieldguide")).resolve(),
+            cache=cache_dir(root),
             execute=_flag("FIELDGUIDE_EXECUTE", "1"),
             jobs=int(os.environ.get("FIELDGUIDE_JOBS", executor.usable_cpus())),
         )
