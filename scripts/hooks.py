@@ -20,9 +20,9 @@ from scripts import notebook_pages, placeholders  # noqa: E402
 from scripts.errors import BuildError  # noqa: E402
 from scripts.nav import build_nav  # noqa: E402
 from scripts.site_build import SiteBuild  # noqa: E402
+from scripts.static_charts import PLOTLY_BUNDLE  # noqa: E402
 
 log = get_plugin_logger("fieldguide")
-PLOTLY_BUNDLE = ROOT / "node_modules" / "plotly.js-cartesian-dist-min" / "plotly-cartesian.min.js"
 PLOTLY_URL = "assets/vendor/plotly-cartesian.min.js"
 NOTEBOOK_ASSETS = Path(mkdocs_jupyter.__file__).parent / "templates" / "mkdocs_html" / "assets"
 
@@ -36,6 +36,8 @@ def _fail(exc: BuildError) -> PluginError:
 
 def on_config(config):
     global state
+    if not PLOTLY_BUNDLE.is_file():
+        raise PluginError(f"{PLOTLY_BUNDLE} is missing: run `npm ci` (make setup does) to install the site's plotly.js")
     state = SiteBuild.from_env(Path(config["docs_dir"]))
     try:
         state.load(log=log.info)
@@ -43,8 +45,6 @@ def on_config(config):
                                   {i: (state.notebook_part(i), state.notebook_page(i)) for i in state.notebooks})
     except BuildError as exc:
         raise _fail(exc) from None
-    if not PLOTLY_BUNDLE.is_file():
-        raise PluginError(f"{PLOTLY_BUNDLE} is missing: run `npm ci` (make setup does) to install the site's plotly.js")
     return config
 
 
@@ -100,11 +100,17 @@ def on_page_content(html, page, config, files):
 
 
 def on_post_build(config):
+    state.pictures.close()  # the browser that drew this build's new pictures, if it started
     if not state.pages:
         return
     target = Path(config["site_dir"]) / notebook_pages.STYLESHEET
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(notebook_pages.stylesheet(NOTEBOOK_ASSETS, notebook_classes), encoding="utf-8")
+
+
+def on_build_error(error):
+    if state is not None:
+        state.pictures.close()
 
 
 def on_serve(server, config, builder):

@@ -19,6 +19,7 @@ from scripts.charts import Charts
 from scripts.registry import Registry, load_registry
 from scripts.selector import selector
 from scripts.stack_diagram import StackDiagram
+from scripts.static_charts import StaticCharts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,6 +60,7 @@ class SiteBuild:
     jobs: int
     registry: Registry | None = None
     charts: Charts | None = None
+    pictures: StaticCharts | None = None
     stack: StackDiagram | None = None
     flows: FlowDiagrams | None = None
     paths: LearningPaths | None = None
@@ -86,7 +88,8 @@ class SiteBuild:
     def load(self, log=print) -> None:
         """Read and validate all inputs; execute stale notebooks; write the page inputs."""
         self.registry = load_registry(self.docs_dir / "data")
-        self.charts = Charts(self.docs_dir, self.registry)
+        self.pictures = StaticCharts(self.cache / "static-charts")
+        self.charts = Charts(self.docs_dir, self.registry, self.pictures)
         self.stack = StackDiagram.load(self.docs_dir / "data", self.registry)
         self.flows = FlowDiagrams.load(self.docs_dir, self.registry, self.charts.data)
         self.paths = LearningPaths.load(self.root, self.docs_dir, self.registry, self.stack.layers)
@@ -120,7 +123,7 @@ class SiteBuild:
             # The download is the notebook as Jupyter shows it; the page input has site-drawn figures.
             _write_if_changed(self.download(notebook_id), nbformat.writes(nb))
             self.pages[notebook_id] = self.cache / "pages" / self.notebook_page(notebook_id)
-            _write_if_changed(self.pages[notebook_id], nbformat.writes(notebook_pages.prepare(nb)))
+            _write_if_changed(self.pages[notebook_id], nbformat.writes(notebook_pages.prepare(nb, self.pictures)))
 
     def download(self, notebook_id: str) -> Path:
         return self.cache / "downloads" / f"{notebook_id}.ipynb"
