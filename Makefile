@@ -63,21 +63,22 @@ environments: $(ENV_TARGETS)
 setup-site: env-site node_modules/.installed
 setup: setup-site environments
 
-# A browser for the browser tests at /usr/bin/chromium; Playwright never downloads one here.
+# A browser at /usr/bin/chromium: every build draws the charts' static pictures in it, and the browser
+# tests drive it. Playwright never downloads one here.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "==> installing Debian's chromium for the browser tests"; \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
-	  { echo "error: the browser tests need a Chromium at /usr/bin/chromium;" \
+	  { echo "error: the build and the browser tests need a Chromium at /usr/bin/chromium;" \
 	         "on Debian install it with: sudo apt-get install chromium" >&2; exit 1; }; }
 
-serve: setup
+serve: setup browser
 	$(SITE_BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
-preview: setup-site
+preview: setup-site browser
 	FIELDGUIDE_EXECUTE=0 $(SITE_BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
-build: setup
+build: setup browser
 	$(SITE_BIN)/mkdocs build --strict
 
 test: setup browser
@@ -94,7 +95,7 @@ new-tool: setup-site
 
 # External links need the network: a scheduled workflow runs this, `make test` does not. A preview
 # build needs only the site environment (notebooks appear without their outputs, as in `make preview`).
-linkcheck-external: setup-site
+linkcheck-external: setup-site browser
 	rm -rf .cache/fieldguide/linkcheck-site
 	FIELDGUIDE_EXECUTE=0 $(SITE_BIN)/mkdocs build --strict --site-dir .cache/fieldguide/linkcheck-site
 	$(SITE_BIN)/python -m scripts.linkcheck_external .cache/fieldguide/linkcheck-site

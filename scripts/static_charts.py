@@ -27,13 +27,14 @@ PLOTLY_BUNDLE = ROOT / "node_modules" / "plotly.js-cartesian-dist-min" / "plotly
 CHARTS_JS = ROOT / "docs" / "assets" / "javascripts" / "charts.js"
 WIDTH = 720  # the page's text column (as svg.WIDTH); narrower screens scale the picture down
 HEIGHT = 450  # plotly.js's own default, which the interactive chart gets in the same box
-# Stand-ins for the palette's variables while drawing; plotly.js writes colours as rgb().
+# The font stack Material uses without web fonts, first a name no machine has, to find it by: text is
+# measured in this stack while drawing.
+FONT = "fgfont, -apple-system, BlinkMacSystemFont, Helvetica, Arial, sans-serif"
+# Stand-ins for the palette's variables while drawing, and how plotly.js writes them into the SVG.
 STAND_INS = {
     "--md-default-fg-color": ("#010203", "rgb(1, 2, 3)"),
     "--md-default-fg-color--lightest": ("#040506", "rgb(4, 5, 6)"),
-    # The font stack Material uses without web fonts: text is measured in it while drawing.
-    "--md-text-font-family": ("fgfont, -apple-system, BlinkMacSystemFont, Helvetica, Arial, sans-serif",
-                              'fgfont, -apple-system, BlinkMacSystemFont, Helvetica, Arial, sans-serif'),
+    "--md-text-font-family": (FONT, FONT),
 }
 _PAGE = ("<!doctype html><html><head><style>body { margin: 0; "
          + " ".join(f"{name}: {value};" for name, (value, _) in STAND_INS.items())
@@ -62,6 +63,8 @@ def _digest(*parts: bytes) -> str:
 def finish(svg: str, key: str, width: int, height: int, label: str) -> str:
     """plotly.js's SVG as the page's picture: the palette's variables in place of the stand-ins,
     ids that do not change from build to build, a box that scales with the page, and a name."""
+    if not _ROOT_TAG.match(svg):
+        raise BuildError(f"static picture {key}", "plotly.js did not return an SVG")
     for name, (_, drawn) in STAND_INS.items():
         svg = svg.replace(drawn, f"var({name})")
     # plotly.js names clip paths after a random id per plot: the key keeps the build reproducible
@@ -71,8 +74,6 @@ def finish(svg: str, key: str, width: int, height: int, label: str) -> str:
     root = (f'<svg class="fg-plot__static" xmlns="http://www.w3.org/2000/svg" '
             f'xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 {width} {height}" '
             f'preserveAspectRatio="xMidYMin meet" role="img"><title>{html.escape(label)}</title>')
-    if not _ROOT_TAG.match(svg):
-        raise BuildError(f"static picture {key}", "plotly.js did not return an SVG")
     return _ROOT_TAG.sub(lambda _: root, svg, count=1)
 
 

@@ -85,11 +85,17 @@ def test_static_charts_follow_the_palette_and_so_do_interactive_ones(visit):
     assert label_colour(".fg-plot .main-svg .xtick text") != dark, "the interactive chart kept its dark colours"
 
 
-def test_hovering_a_chart_swaps_in_the_interactive_chart_in_place_with_the_same_data(visit):
+def loaded_without_plotly(visit, path):
+    """A page loaded and left alone a second, having fetched no plotly.js."""
     v = visit()
-    page = v.go("how-to-read/")
-    page.wait_for_timeout(500)
-    assert plotly_requests(v) == [], "plotly.js loaded with the page"
+    page = v.go(path)
+    page.wait_for_timeout(1000)
+    assert plotly_requests(v) == [], f"{path}: plotly.js loaded with the page"
+    return v, page
+
+
+def test_hovering_a_chart_swaps_in_the_interactive_chart_in_place_with_the_same_data(visit):
+    v, page = loaded_without_plotly(visit, "how-to-read/")
     chart = page.locator(".fg-plot").first
     # where the box and what follows it lie on the page, and what the chart shows: bars per trace,
     # legend, the categories on its axis (a timeline's dates tick by the width the chart gets)
@@ -120,10 +126,7 @@ def test_keyboard_users_reach_a_chart_and_make_it_interactive(visit):
 
 
 def test_charts_scrolled_into_view_turn_interactive_when_the_browser_is_idle(visit):
-    v = visit()
-    page = v.go("research-frameworks/")
-    page.wait_for_timeout(1000)
-    assert plotly_requests(v) == [], "plotly.js loaded with the page"
+    v, page = loaded_without_plotly(visit, "research-frameworks/")
     last = page.locator(".fg-plot").last
     assert not last.evaluate("n => n.getBoundingClientRect().top < innerHeight"), "the last chart is in view at load"
     page.mouse.move(0, 0)  # away from every chart: only the scroll may bring plotly.js
