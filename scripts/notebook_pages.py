@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import html
-import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
