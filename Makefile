@@ -19,7 +19,7 @@ STALE_ENVS := $(shell for env in $(ENVS); do \
 	$(PYTHON) -m scripts.site.environments check $$env 2>/dev/null || echo $$env; done)
 
 .PHONY: help setup setup-site environments serve preview build test execute new-tool notebook lock \
-	linkcheck-external browser clean FORCE $(ENV_TARGETS)
+	linkcheck-external lighthouse browser clean FORCE $(ENV_TARGETS)
 
 help:
 	@echo "make serve    set up everything, build (executing notebooks) and serve on http://127.0.0.1:8000/field-guide/"
@@ -63,25 +63,31 @@ environments: $(ENV_TARGETS)
 setup-site: env-site node_modules/.installed
 setup: setup-site environments
 
-# A browser for the browser tests at /usr/bin/chromium; Playwright never downloads one here.
+# A browser at /usr/bin/chromium: every build draws the charts' static pictures in it, and the browser
+# tests drive it. Playwright never downloads one here.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "==> installing Debian's chromium for the browser tests"; \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
-	  { echo "error: the browser tests need a Chromium at /usr/bin/chromium;" \
+	  { echo "error: the build and the browser tests need a Chromium at /usr/bin/chromium;" \
 	         "on Debian install it with: sudo apt-get install chromium" >&2; exit 1; }; }
 
-serve: setup
+serve: setup browser
 	$(SITE_BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
-preview: setup-site
+preview: setup-site browser
 	FIELDGUIDE_EXECUTE=0 $(SITE_BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
-build: setup
+build: setup browser
 	$(SITE_BIN)/mkdocs build --strict
 
 test: setup browser
 	$(SITE_BIN)/python -m pytest
+
+# Lighthouse's mobile performance score of one page of each kind (tests/test_lighthouse.py): kept out
+# of `make test` because on a two-core machine the pages score below the bar (CONTRIBUTING.md).
+lighthouse: setup browser
+	$(SITE_BIN)/python -m pytest -m lighthouse tests/test_lighthouse.py
 
 # One share of the stale notebooks into the cache (.cache/fieldguide/executed), for runners that
 # split the work: CI runs SHARD=1/2 and SHARD=2/2 side by side, then builds once from both caches.
@@ -94,7 +100,7 @@ new-tool: setup-site
 
 # External links need the network: a scheduled workflow runs this, `make test` does not. A preview
 # build needs only the site environment (notebooks appear without their outputs, as in `make preview`).
-linkcheck-external: setup-site
+linkcheck-external: setup-site browser
 	rm -rf .cache/fieldguide/linkcheck-site
 	FIELDGUIDE_EXECUTE=0 $(SITE_BIN)/mkdocs build --strict --site-dir .cache/fieldguide/linkcheck-site
 	$(SITE_BIN)/python -m scripts.commands.linkcheck_external .cache/fieldguide/linkcheck-site

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import shutil
 import socket
@@ -10,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from scripts.site.static_charts import StaticCharts
 
 ROOT = Path(__file__).resolve().parent.parent
 # The browser fixtures live in their own module, loaded once for every test file that uses them.
@@ -39,6 +42,19 @@ def site(tmp_path_factory, site_url) -> Path:
     result = run_build(ROOT, site_dir, {"FIELDGUIDE_SITE_URL": site_url})
     assert result.returncode == 0, f"strict build failed:\n{result.stdout[-4000:]}\n{result.stderr[-8000:]}"
     return site_dir
+
+
+class UndrawnPictures(StaticCharts):
+    """Charts' static pictures for tests of markup: drawing one needs Chromium, which the site
+    build (a process of its own) starts, and test_site.py checks the pictures it drew."""
+
+    def picture(self, figure: dict, label: str) -> str:
+        return f'<svg class="fg-plot__static" role="img"><title>{html.escape(label)}</title></svg>'
+
+
+@pytest.fixture
+def pictures(tmp_path) -> StaticCharts:
+    return UndrawnPictures(tmp_path / "static-charts")
 
 
 @pytest.fixture

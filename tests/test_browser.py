@@ -10,15 +10,17 @@ from tests.browser import AXE
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
-# One page of each kind, with its page-weight budget (gzip bytes of everything a cold load fetches).
+# One page of each kind, with its page-weight budget (gzip bytes of everything a cold load fetches,
+# before any interaction): a page with charts shows their static pictures and fetches no plotly.js.
 PAGES = {
     "home": ("", 120_000),
     "part index": ("libraries-tracking/", 120_000),
-    "part index with charts": ("research-frameworks/", 650_000),
+    "part index with a chart": ("cloud-gpu/", 200_000),
+    "part index with charts": ("research-frameworks/", 200_000),
     "tool page": ("edge-mobile/tensorflow-lite/", 120_000),
     "notebook page": ("notebooks/triton/", 250_000),
-    "chart page": ("how-to-read/", 650_000),
-    "notebook page with a chart": ("notebooks/pytorch/", 650_000),
+    "chart page": ("how-to-read/", 200_000),
+    "notebook page with a chart": ("notebooks/pytorch/", 200_000),
     "recorded notebook page": ("notebooks/cuda-gpu/", 250_000),
 }
 
@@ -40,6 +42,7 @@ def test_page_loads_without_errors_or_foreign_requests_within_budget(visit, kind
     v.page.wait_for_timeout(300)
     assert v.errors == [], f"console errors on {kind}: {v.errors}"
     assert v.foreign() == [], f"requests leaving 127.0.0.1 from {kind}: {v.foreign()}"
+    assert not plotly_requests(v), f"{kind} fetched plotly.js before the reader reached for a chart"
     weight = sum(v.bytes.values())
     print(f"\npage weight, {kind} ({path or '/'}): {weight / 1000:.1f} KB gzip over {len(v.bytes)} requests "
           f"(budget {budget / 1000:.0f} KB)")
@@ -47,20 +50,89 @@ def test_page_loads_without_errors_or_foreign_requests_within_budget(visit, kind
         f"{url.rsplit('/', 1)[-1]}={size}" for url, size in sorted(v.bytes.items(), key=lambda x: -x[1])[:5])
 
 
-def test_charts_draw_and_recolour_with_the_palette(visit):
+def plotly_requests(v):
+    return [url for url in v.requests if "plotly" in url]
+
+
+def interactive(page, index=0):
+    """Hover a chart and wait until plotly.js has drawn it in place of its static picture."""
+    chart = page.locator(".fg-plot").nth(index)
+    chart.hover()
+    chart.locator(".main-svg").first.wait_for(timeout=20_000)
+    return chart
+
+
+def all_interactive(page):
+    for index in range(page.locator(".fg-plot").count()):
+        interactive(page, index)
+
+
+def test_static_charts_follow_the_palette_and_so_do_interactive_ones(visit):
     v = visit("light")
     page = v.go("how-to-read/")
-    page.wait_for_selector(".fg-plot .main-svg", timeout=15_000)
-    for plot in page.query_selector_all(".fg-plot"):
-        assert plot.query_selector(".main-svg"), "a chart did not draw"
-        assert plot.query_selector_all(".trace .point, .hm, .heatmaplayer image"), "a chart drew no data"
-    def label_colour():
-        return page.eval_on_selector(".fg-plot .main-svg .xtick text", "e => getComputedStyle(e).fill")
-    light = label_colour()
+    tick = ".fg-plot .fg-plot__static .xtick text"
+    label_colour = lambda selector: page.eval_on_selector(selector, "e => getComputedStyle(e).fill")  # noqa: E731
+    light = label_colour(tick)
     while scheme(page) != "slate":  # system (light here) -> light -> dark
         toggle_palette(page)
+    assert label_colour(tick) != light, "static charts kept their light-mode colours in dark mode"
+    assert plotly_requests(v) == [], "the palette's colours reach the static pictures without plotly.js"
+    interactive(page)
+    dark = label_colour(".fg-plot .main-svg .xtick text")
+    while scheme(page) != "default":
+        toggle_palette(page)
     page.wait_for_timeout(300)
-    assert label_colour() != light, "charts kept their light-mode colours in dark mode"
+    assert label_colour(".fg-plot .main-svg .xtick text") != dark, "the interactive chart kept its dark colours"
+
+
+def loaded_without_plotly(visit, path):
+    """A page loaded and left alone a second, having fetched no plotly.js."""
+    v = visit()
+    page = v.go(path)
+    page.wait_for_timeout(1000)
+    assert plotly_requests(v) == [], f"{path}: plotly.js loaded with the page"
+    return v, page
+
+
+def test_hovering_a_chart_swaps_in_the_interactive_chart_in_place_with_the_same_data(visit):
+    v, page = loaded_without_plotly(visit, "how-to-read/")
+    chart = page.locator(".fg-plot").first
+    # where the box and what follows it lie on the page, and what the chart shows: bars per trace,
+    # legend, the categories on its axis (a timeline's dates tick by the width the chart gets)
+    shown = """(node, root) => {
+        const place = e => { const r = e.getBoundingClientRect(); return [r.left, r.top + scrollY, r.width, r.height]; };
+        const texts = selector => [...node.querySelectorAll(root + " " + selector)].map(t => t.textContent);
+        return {box: place(node), below: place(node.nextElementSibling), legend: texts(".legendtext"),
+                points: [...node.querySelectorAll(root + " .trace")].map(t => t.querySelectorAll(".point").length),
+                categories: texts(".ytick text")};
+    }"""
+    static = chart.evaluate(shown, ".fg-plot__static")
+    assert sum(static["points"]) > 0, "the static picture shows no data"
+    interactive(page)
+    assert chart.locator(".fg-plot__static").count() == 0, "the static picture stayed beside the interactive chart"
+    assert chart.evaluate(shown, ".main-svg") == static, "the interactive chart moved, resized or drew other data"
+    drawn, figure = chart.evaluate("n => [n.data.map(t => [t.x, t.y]), JSON.parse(n.dataset.figure).data.map(t => [t.x, t.y])]")
+    assert drawn == figure
+    assert len(plotly_requests(v)) == 1
+
+
+def test_keyboard_users_reach_a_chart_and_make_it_interactive(visit):
+    page = visit().go("how-to-read/")
+    caption = page.locator(".fg-chart figcaption").first
+    caption.evaluate("e => { e.tabIndex = -1; e.focus(); }")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('fg-plot')"), "Tab from the title skips the chart"
+    page.locator(".fg-plot").first.locator(".main-svg").first.wait_for(timeout=20_000)
+
+
+def test_charts_scrolled_into_view_turn_interactive_when_the_browser_is_idle(visit):
+    v, page = loaded_without_plotly(visit, "research-frameworks/")
+    last = page.locator(".fg-plot").last
+    assert not last.evaluate("n => n.getBoundingClientRect().top < innerHeight"), "the last chart is in view at load"
+    page.mouse.move(0, 0)  # away from every chart: only the scroll may bring plotly.js
+    last.scroll_into_view_if_needed()
+    last.locator(".main-svg").first.wait_for(timeout=20_000)
+    assert page.locator(".fg-plot .fg-plot__static").count() >= 1, "charts never in view turned interactive too"
 
 
 def test_palette_toggle_cycles_system_light_dark_and_is_remembered(visit):
@@ -88,11 +160,6 @@ def kept_window(page):
     return page.evaluate("window.fgSameDocument === true")
 
 
-def charts_drawn(page):
-    page.wait_for_function("[...document.querySelectorAll('.fg-plot')].every(n => n.querySelector('.main-svg'))",
-                           timeout=20_000)
-
-
 def follow(page, url):
     """Go to ``url`` as a click on a link in the content does (Material's instant navigation)."""
     old_content = page.query_selector("article")
@@ -102,7 +169,7 @@ def follow(page, url):
         link.click();
     }""", url)
     page.wait_for_function("article => !article.isConnected", arg=old_content, timeout=20_000)
-    page.wait_for_url(url)
+    page.wait_for_url(lambda address: address.split("#")[0] == url)  # Material tracks the section in view
 
 
 def test_plotly_loads_once_across_instant_navigation_and_never_without_charts(visit):
@@ -112,13 +179,17 @@ def test_plotly_loads_once_across_instant_navigation_and_never_without_charts(vi
     bundle = lambda: [u for u in v.requests if "plotly" in u]  # noqa: E731
     assert bundle() == [], "the home page has no chart but fetched plotly.js"
     page.locator(".md-content a.md-button--primary").click()  # instant navigation to the chart page
-    page.wait_for_selector(".fg-plot .main-svg", timeout=15_000)
+    page.wait_for_selector(".fg-plot .fg-plot__static", timeout=15_000)
+    assert bundle() == [], "plotly.js fetched before a chart was reached for"
+    interactive(page)
     assert len(bundle()) == 1
     assert kept_window(page), "the page was loaded anew, not by instant navigation"
     page.locator("a.md-footer__link--next").click()
     page.wait_for_url("**/research-frameworks/")
+    page.wait_for_selector("#chart-framework-epoch-time")
+    interactive(page)
     page.go_back()
-    page.wait_for_selector(".fg-plot .main-svg", timeout=15_000)
+    interactive(page)
     assert kept_window(page), "going back loaded the page anew"
     assert len(bundle()) == 1, f"plotly.js fetched {len(bundle())} times"
 
@@ -140,7 +211,7 @@ def test_charts_that_instant_navigation_removed_are_purged(visit):
     live = []
     for path in ("how-to-read/", "research-frameworks/", "notebooks/pytorch/", "how-to-read/"):
         follow(page, v.base_url + path)
-        charts_drawn(page)
+        all_interactive(page)
         plots = page.locator(".fg-plot.js-plotly-plot").count()  # the class plotly.js gives a drawn plot
         assert plots, f"{path}: no chart drawn"
         live.append((path, plots, window_resize_listeners(page)))
@@ -167,15 +238,18 @@ def test_a_failed_plotly_load_is_tried_again_on_the_next_page(visit):
             route.continue_()
 
     page.route("**/plotly-cartesian.min.js", fail_first)
+    follow(page, v.base_url + "how-to-read/")
     with page.expect_event("requestfailed", lambda request: "plotly" in request.url, timeout=15_000):
-        follow(page, v.base_url + "how-to-read/")
+        page.locator(".fg-plot").first.hover()
     assert page.locator(".fg-plot .main-svg").count() == 0
+    assert page.locator(".fg-plot .fg-plot__static").count() == 2, "a failed load must leave the static pictures"
+    follow(page, v.base_url + "research-frameworks/")
     try:
         with page.expect_request("**/plotly-cartesian.min.js", timeout=15_000):
-            follow(page, v.base_url + "research-frameworks/")
+            page.locator(".fg-plot").first.hover()
     except PlaywrightTimeout:
-        pytest.fail("after a failed load, the next page with charts did not ask for plotly.js again")
-    charts_drawn(page)
+        pytest.fail("after a failed load, a chart on the next page did not ask for plotly.js again")
+    page.locator(".fg-plot").first.locator(".main-svg").first.wait_for(timeout=20_000)
     assert len(attempts) == 2, f"plotly.js requested {len(attempts)} times"
     assert kept_window(page), "a full page load, not instant navigation"
     assert any("could not load" in error for error in v.errors), f"the failed load was not reported: {v.errors}"
@@ -195,7 +269,8 @@ def test_only_regions_that_scroll_sideways_take_keyboard_focus(visit):
 def test_notebook_page_shows_outputs_and_its_figure(visit):
     page = visit().go("notebooks/pytorch/")
     assert page.locator(".jp-OutputArea-output").first.is_visible()
-    page.wait_for_selector(".fg-plot .main-svg", timeout=15_000)
+    assert page.locator(".fg-plot .fg-plot__static .trace").count() >= 1, "the figure has no static picture"
+    interactive(page)
     assert page.locator(".fg-nb-stamp").inner_text().startswith("Executed")
     heading = page.locator("article h2").first
     opacity = lambda: heading.locator(".headerlink").evaluate("e => getComputedStyle(e).opacity")  # noqa: E731
@@ -252,7 +327,6 @@ def test_no_serious_accessibility_violations_on_any_page(browser, base_url, site
             for tab in tabs.values():
                 tab.goto(base_url + path, wait_until="load")
             for tab in tabs.values():
-                charts_drawn(tab)
                 tab.evaluate(f"context => {{ window.fgAxe = ({AXE_RUN})(context); }}",
                              WITHOUT_NAVIGATION if index else None)
             for scheme, tab in tabs.items():

@@ -13,8 +13,8 @@ import yaml
 
 from scripts.site.addresses import built_url, notebook_page
 from scripts.site.registry import load_registry
-from tests.conftest import ROOT
 from tests.browser import AXE
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
 PATHS = yaml.safe_load((ROOT / "docs" / "data" / "paths.yaml").read_text())["paths"]

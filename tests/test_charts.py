@@ -1,6 +1,7 @@
 import html
 import html as html_module
 import json
+import re
 import shutil
 
 import pytest
@@ -82,20 +83,24 @@ def test_unknown_encoding_column_is_named(tmp_path):
         figure(spec, dataset([{"name": "a", "value": 1, "group": "g"}]))
 
 
-def test_labels_are_escaped_in_figure_table_and_caption(tmp_path):
+def test_labels_are_escaped_in_figure_table_and_caption(tmp_path, pictures):
     hostile = "<script>alert(1)</script>"
     spec = one_spec(tmp_path, title=f"T {hostile}", caption=hostile)
-    html = render(spec, dataset([{"name": hostile, "value": 1.0, "group": "g"}]), "part/page.md", True)
+    html = render(spec, dataset([{"name": hostile, "value": 1.0, "group": "g"}]), "part/page.md", True, pictures)
     assert "<script>alert" not in html
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3  # title, caption, table
     figure_json = html_module.unescape(html.split('data-figure="')[1].split('"')[0])
     assert json.loads(figure_json)["data"][0]["x"] == ["&lt;script&gt;alert(1)&lt;/script&gt;"]
 
 
-def test_rendered_chart_has_figure_table_data_link_and_provenance(tmp_path):
-    html = render(one_spec(tmp_path), dataset([{"name": "a", "value": 1.0, "group": "g"}]), "part/page.md", True)
+def test_rendered_chart_has_figure_table_data_link_and_provenance(tmp_path, pictures):
+    html = render(one_spec(tmp_path), dataset([{"name": "a", "value": 1.0, "group": "g"}]), "part/page.md",
+                  True, pictures)
     assert '<figure class="fg-chart" id="chart-demo" aria-labelledby="chart-demo-title">' in html
     assert 'role="group" aria-label="Chart: Demo.' in html
+    # the static picture sits in a box of the figure's height, which keyboard users can reach
+    assert re.search(r'<div class="fg-plot" [^>]*tabindex="0"[^>]*style="height: 450px"[^>]*>'
+                     r'<svg class="fg-plot__static" role="img"><title>Chart: Demo\.', html)
     assert "<details" in html and "<th scope=\"col\">Value (ms)</th>" in html
     assert 'href="../../data/chart-tables/demo.csv" download' in html
     assert 'href="../../data/demo.csv"' in html

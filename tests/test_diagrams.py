@@ -5,10 +5,10 @@ import re
 import pytest
 import yaml
 
+from scripts.site.addresses import built_url
 from scripts.site.catalog import load_catalog
 from scripts.site.errors import BuildError
 from scripts.site.flow_diagrams import FlowDiagrams, load_export_paths, load_pipeline
-from scripts.site.addresses import built_url
 from scripts.site.registry import RETIRED, load_registry
 from scripts.site.stack_diagram import StackDiagram
 from tests.conftest import ROOT

@@ -39,7 +39,7 @@ SITE_PACKAGES = "/srv/build/field-guide/.venvs/main/lib/python3.11/site-packages
 STDLIB = "/opt/python/3.11.7/lib/python3.11"
 
 
-def test_build_machine_paths_leave_tracebacks_warnings_and_printed_text():
+def test_build_machine_paths_leave_tracebacks_warnings_and_printed_text(pictures):
     # IPython colours each path and writes paths under the home folder with a ~
     frame = f"\x1b[36mFile \x1b[39m\x1b[32m{SITE_PACKAGES}/torch/jit/_script.py:1443\x1b[39m, in \x1b[36mscript\x1b[39m"
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
@@ -49,7 +49,7 @@ def test_build_machine_paths_leave_tracebacks_warnings_and_printed_text():
                                text=f"{STDLIB}/warnings.py:1: UserWarning: careful\n{ROOT}/notebooks/x.py:2: note\n"),
         nbformat.v4.new_output("execute_result", data={"text/plain": f"'{SITE_PACKAGES}/numpy/__init__.py'"}),
     ])])
-    error, stream, result = notebook_pages.prepare(nb, root=ROOT).cells[0].outputs
+    error, stream, result = notebook_pages.prepare(nb, pictures, root=ROOT).cells[0].outputs
     assert error.traceback == [
         "\x1b[36mFile \x1b[39m\x1b[32m<site-packages>/torch/jit/_script.py:1443\x1b[39m, in \x1b[36mscript\x1b[39m",
         "File <stdlib>/json/decoder.py:337"]
@@ -64,12 +64,23 @@ def test_paths_that_are_not_the_build_machines_stay():
     assert notebook_pages.short_paths(text, ROOT) == text
 
 
-def test_tracebacks_keep_the_named_colours_the_stylesheet_follows_and_lose_fixed_ones():
+def test_tracebacks_keep_the_named_colours_the_stylesheet_follows_and_lose_fixed_ones(pictures):
     # IPython colours source lines in 256 colours (nbconvert: fixed inline colours) and the rest
     # in the 16 named ones (nbconvert: classes)
     line = ("\x1b[38;5;28;01mdef\x1b[39;00m\x1b[38;5;250m \x1b[39m\x1b[34mf\x1b[39m(x)"
             " \x1b[38;2;10;20;30mrgb\x1b[0m \x1b[30;43mhere\x1b[39;49m")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
         nbformat.v4.new_output("error", ename="E", evalue="", traceback=[line])])])
-    shown = notebook_pages.prepare(nb, root=ROOT).cells[0].outputs[0].traceback[0]
+    shown = notebook_pages.prepare(nb, pictures, root=ROOT).cells[0].outputs[0].traceback[0]
     assert shown == "\x1b[01mdef\x1b[39;00m \x1b[39m\x1b[34mf\x1b[39m(x) rgb\x1b[0m \x1b[30;43mhere\x1b[39;49m"
+
+
+def test_a_plotly_output_becomes_the_sites_chart_box_with_its_static_picture(pictures):
+    figure = {"data": [{"type": "scatter", "y": [3, 1, 2]}], "layout": {"title": {"text": "Loss"}, "height": 300}}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("display_data", data={notebook_pages.PLOTLY_MIME: figure, "text/plain": "Figure"})])])
+    data = notebook_pages.prepare(nb, pictures).cells[0].outputs[0].data
+    assert list(data) == ["text/html"]
+    assert data["text/html"].startswith('<div class="fg-plot" role="group" aria-label="Loss ')
+    assert 'style="height: 300px"' in data["text/html"]
+    assert '<svg class="fg-plot__static" role="img"><title>Loss</title></svg></div>' in data["text/html"]

@@ -3,9 +3,9 @@ import re
 import pytest
 import yaml
 
+from scripts.commands.new_tool import REGISTRY_TEMPLATE
 from scripts.site.cards import card
 from scripts.site.errors import BuildError
-from scripts.commands.new_tool import REGISTRY_TEMPLATE
 from scripts.site.registry import load_registry
 from tests.conftest import ROOT
 

@@ -163,6 +163,19 @@ def test_notebook_plotly_figure_survives(site):
     assert figure["data"][0]["type"] == "scatter" and len(figure["data"][0]["y"]) > 100
 
 
+def test_every_chart_arrives_as_a_static_picture_in_the_palettes_colours(site):
+    from scripts.site.static_charts import STAND_INS
+
+    boxes = pictures = 0
+    for path in site.rglob("*.html"):
+        html = path.read_text(encoding="utf-8")
+        boxes += html.count('<div class="fg-plot" ')
+        pictures += len(re.findall(r'data-figure="[^"]*"><svg class="fg-plot__static" ', html))
+        leaked = [drawn for _, drawn in STAND_INS.values() if drawn in html]
+        assert not leaked, f"{path.relative_to(site)}: the palette's stand-ins {leaked} were left in a picture"
+    assert boxes and pictures == boxes, f"{boxes} charts, {pictures} of them with a static picture"
+
+
 def test_notebook_stylesheet_is_shared_and_trimmed(site):
     css = page(site, "assets/stylesheets/notebook.css")
     assert 50_000 < len(css) < 300_000, len(css)

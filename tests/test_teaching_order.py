@@ -6,9 +6,9 @@ import json
 import pytest
 import yaml
 
+from scripts.commands.new_tool import add_to_teaching_order
 from scripts.site.errors import BuildError
 from scripts.site.nav import build_nav
-from scripts.commands.new_tool import add_to_teaching_order
 from scripts.site.registry import RETIRED, load_registry
 from tests.conftest import ROOT
 

@@ -1,8 +1,9 @@
 """Chart specs (docs/data/charts/*.yaml) turned into accessible figures at build time, from the
 data sets of the catalog (catalog.py).
 
-Each chart becomes: a <figure> with a title and an ARIA label, the plotly figure (drawn in the
-browser by the self-hosted plotly.js, see docs/assets/javascripts/charts.js), a collapsible table
+Each chart becomes: a <figure> with a title and an ARIA label, the plotly figure (a static picture
+drawn at build time, made interactive in the browser by the self-hosted plotly.js: see
+static_charts.py and docs/assets/javascripts/charts.js), a collapsible table
 with the same numbers, links to the data, and a provenance line. Text from data files is escaped
 both in the table and in the figure, so a "<script>" in a label shows as text.
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from scripts.site.datafiles import Field, load_yaml, validate_record
 from scripts.site.datasets import Dataset
 from scripts.site.errors import BuildError
 from scripts.site.registry import Registry
+from scripts.site.static_charts import StaticCharts
 
 # Okabe & Ito's palette: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
@@ -262,21 +263,18 @@ def table_csv_path(name: str) -> str:
     return f"data/tables/{name.rsplit('.', 1)[0]}.csv"
 
 
-def render(spec: ChartSpec, data: Dataset, page: str, directory_urls: bool) -> str:
-    """The chart's HTML block, with links relative to ``page`` (docs-relative source path).
-
-    The figure is an attribute, not a <script>: see notebook_pages.figure_html."""
-    fig = html.escape(json.dumps(figure(spec, data), separators=(",", ":"), default=str), quote=True)
+def render(spec: ChartSpec, data: Dataset, page: str, directory_urls: bool, pictures: StaticCharts) -> str:
+    """The chart's HTML block, with links relative to ``page`` (docs-relative source path)."""
     title_id = f"chart-{spec.id}-title"
     links = [f'<a href="{built_url(page, chart_csv_path(spec), directory_urls)}" download>Download this table (CSV)</a>']
     if data.source_file:
         links.append(f'<a href="{built_url(page, data.source_file, directory_urls)}">source data file</a>')
+    label = f"Chart: {spec.title}. The same data is in the table below."
     return (
         f'<figure class="fg-chart" id="chart-{spec.id}" aria-labelledby="{title_id}">\n'
         f'<figcaption><strong id="{title_id}">{html.escape(spec.title)}</strong> '
         f'<span class="fg-chart__caption">{html.escape(spec.caption)}</span></figcaption>\n'
-        f'<div class="fg-plot" role="group" aria-label="Chart: {html.escape(spec.title)}. The same data is in the table below." '
-        f'data-figure="{fig}"></div>\n'
+        f'{pictures.plot(figure(spec, data), label)}\n'
         f'<details class="fg-chart__data"><summary>Data table: {html.escape(spec.title)}</summary>\n'
         f'{table_html(data)}\n</details>\n'
         f'<p class="fg-chart__provenance">{data.provenance} · {" · ".join(links)}</p>\n'
@@ -287,11 +285,13 @@ def render(spec: ChartSpec, data: Dataset, page: str, directory_urls: bool) -> s
 class Charts:
     """All chart specs, with their data sets loaded once per build."""
 
-    def __init__(self, docs_dir: Path, registry: Registry, data: dict[str, Dataset], directory_urls: bool):
+    def __init__(self, docs_dir: Path, registry: Registry, data: dict[str, Dataset], directory_urls: bool,
+                 pictures: StaticCharts | None = None):
         self.docs_dir = docs_dir
         self.registry = registry
         self.data = data
         self.directory_urls = directory_urls
+        self.pictures = pictures  # needed only to place charts on pages
         self.specs = load_specs(docs_dir / "data" / "charts")
         for spec in self.specs.values():  # every spec is checked against its data, placed or not
             self.dataset(spec)
@@ -315,7 +315,7 @@ class Charts:
         if chart_id not in self.specs:
             raise BuildError(f"docs/{page}", f"unknown chart id {chart_id!r}; charts are declared in docs/data/charts/")
         spec = self.specs[chart_id]
-        return render(spec, self.dataset(spec), page, self.directory_urls)
+        return render(spec, self.dataset(spec), page, self.directory_urls, self.pictures)
 
     def table(self, name: str, page: str) -> str:
         """A data file shown as a table only (no chart), with its provenance and data links."""

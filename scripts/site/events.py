@@ -11,14 +11,13 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File
 
-from scripts import ROOT
 from scripts.site import addresses, notebook_pages, placeholders
 from scripts.site.errors import BuildError
 from scripts.site.nav import build_nav
 from scripts.site.site_build import SiteBuild
+from scripts.site.static_charts import PLOTLY_BUNDLE
 
 log = get_plugin_logger("fieldguide")
-PLOTLY_BUNDLE = ROOT / "node_modules" / "plotly.js-cartesian-dist-min" / "plotly-cartesian.min.js"
 PLOTLY_URL = "assets/vendor/plotly-cartesian.min.js"
 NOTEBOOK_ASSETS = Path(mkdocs_jupyter.__file__).parent / "templates" / "mkdocs_html" / "assets"
 
@@ -31,6 +30,10 @@ class Events:
     """One build: the events of one MkDocs build, in the order MkDocs sends them."""
 
     def __init__(self, config):
+        # plotly.js draws the charts' pictures during the build, so it must be there first
+        if not PLOTLY_BUNDLE.is_file():
+            raise PluginError(f"{PLOTLY_BUNDLE} is missing: run `npm ci` (make setup does) to install the site's plotly.js")
+        self.state = None
         try:
             self.repository = addresses.Repository.from_config(config["repo_url"], config["edit_uri"])
             self.state = SiteBuild.from_env(Path(config["docs_dir"]), config["use_directory_urls"])
@@ -39,9 +42,11 @@ class Events:
             config["nav"] = build_nav(state.docs_dir, state.registry,
                                       {i: (state.notebook_part(i), addresses.notebook_page(i)) for i in state.notebooks})
         except BuildError as exc:
+            self.close()
             raise _fail(exc) from None
-        if not PLOTLY_BUNDLE.is_file():
-            raise PluginError(f"{PLOTLY_BUNDLE} is missing: run `npm ci` (make setup does) to install the site's plotly.js")
+        except BaseException:
+            self.close()
+            raise
 
     def on_files(self, files, config):
         state = self.state
@@ -83,8 +88,14 @@ class Events:
                                      state.directory_urls)
 
     def on_post_build(self, config):
+        self.close()
         if not self.state.pages:
             return
         target = Path(config["site_dir"]) / notebook_pages.STYLESHEET
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(notebook_pages.stylesheet(NOTEBOOK_ASSETS, self.state.notebook_classes), encoding="utf-8")
+
+    def close(self):
+        """Stop the browser that drew this build's new chart pictures, if one started."""
+        if self.state is not None and self.state.pictures is not None:
+            self.state.pictures.close()

@@ -52,6 +52,11 @@ def on_post_build(config):
     build.on_post_build(config)
 
 
+def on_build_error(error):
+    if build is not None:
+        build.close()
+
+
 def on_serve(server, config, builder):
     # The build modules are read again for every build; pages, data and charts are watched already.
     for watched in ("notebooks", "requirements", "scripts/site"):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import html
-import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +31,7 @@ from scripts.site.errors import BuildError
 
 if TYPE_CHECKING:
     from scripts.site.registry import Registry
+    from scripts.site.static_charts import StaticCharts
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 STYLESHEET = "assets/stylesheets/notebook.css"
@@ -51,17 +51,6 @@ _PATH_START = r"""(^|[\s'"(\[=]|\x1b\[[0-9;]*m)(?:~|/)[^\s:'"\x1b]*?"""
 _SITE_PACKAGES = re.compile(_PATH_START + r"/(?:site|dist)-packages/", re.MULTILINE)
 _STDLIB = re.compile(_PATH_START + r"/lib/python3\.\d+/", re.MULTILINE)
 _SGR = re.compile(r"\x1b\[([0-9;]*)m")  # an ANSI style code: colours, bold
-
-
-def figure_html(figure: dict, label: str) -> str:
-    """A plotly figure as markup that the site's charts.js draws with the self-hosted plotly.js.
-
-    The figure travels in an attribute: Material's instant navigation re-runs every <script> in
-    the content as JavaScript, whatever its type, and attributes stay out of the search index."""
-    data = html.escape(json.dumps(figure, separators=(",", ":")), quote=True)
-    # role="group", not "img": the drawn chart holds buttons (zoom, download), which an image may not.
-    return f'<div class="fg-plot" role="group" aria-label="{html.escape(label)}" data-figure="{data}"></div>'
-
 
 
 def short_paths(text: str, root: Path) -> str:
@@ -108,9 +97,10 @@ def _for_the_page(output: nbformat.NotebookNode, root: Path) -> None:
         output.data["text/plain"] = _page_text(output.data["text/plain"], root)
 
 
-def prepare(nb: nbformat.NotebookNode, root: Path = ROOT) -> nbformat.NotebookNode:
-    """Give plotly outputs an HTML form nbconvert can render (it drops the JSON mimetype), and
-    take the build machine's paths and fixed colours out of tracebacks, warnings and printed text."""
+def prepare(nb: nbformat.NotebookNode, pictures: StaticCharts, root: Path = ROOT) -> nbformat.NotebookNode:
+    """Give plotly outputs an HTML form nbconvert can render (it drops the JSON mimetype): the
+    site's chart box with its static picture, as charts have. Take the build machine's paths and
+    fixed colours out of tracebacks, warnings and printed text."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         for output in cell.get("outputs", []):
@@ -120,7 +110,7 @@ def prepare(nb: nbformat.NotebookNode, root: Path = ROOT) -> nbformat.NotebookNo
                 figure = data.pop(PLOTLY_MIME)
                 title = (figure.get("layout", {}).get("title") or {})
                 label = title.get("text") if isinstance(title, dict) else str(title)
-                data["text/html"] = figure_html(figure, label or "Chart produced by this notebook")
+                data["text/html"] = pictures.plot(figure, label or "Chart produced by this notebook.")
                 data.pop("text/plain", None)
     return nb
 

@@ -21,6 +21,7 @@ from scripts.site.learning_paths import LearningPaths
 from scripts.site.registry import Registry, load_registry
 from scripts.site.selector import selector
 from scripts.site.stack_diagram import StackDiagram
+from scripts.site.static_charts import StaticCharts
 
 
 def cache_dir(root: Path = ROOT) -> Path:
@@ -65,6 +66,7 @@ class SiteBuild:
     directory_urls: bool = True
     registry: Registry | None = None
     charts: Charts | None = None
+    pictures: StaticCharts | None = None
     stack: StackDiagram | None = None
     flows: FlowDiagrams | None = None
     paths: LearningPaths | None = None
@@ -96,7 +98,8 @@ class SiteBuild:
         """Read and validate all inputs; execute stale notebooks; write the page inputs."""
         self.registry = load_registry(self.docs_dir / "data")
         data = load_catalog(self.docs_dir, self.registry)
-        self.charts = Charts(self.docs_dir, self.registry, data, self.directory_urls)
+        self.pictures = StaticCharts(self.cache / "static-charts")
+        self.charts = Charts(self.docs_dir, self.registry, data, self.directory_urls, self.pictures)
         self.stack = StackDiagram.load(self.docs_dir / "data", self.registry, self.directory_urls)
         self.flows = FlowDiagrams.load(self.docs_dir, self.registry, data, self.directory_urls)
         self.paths = LearningPaths.load(self.root, self.docs_dir, self.registry, self.stack.layers)
@@ -130,7 +133,7 @@ class SiteBuild:
             # The download is the notebook as Jupyter shows it; the page input has site-drawn figures.
             _write_if_changed(self.download(notebook_id), nbformat.writes(nb))
             self.pages[notebook_id] = self.cache / "pages" / notebook_page(notebook_id)
-            _write_if_changed(self.pages[notebook_id], nbformat.writes(notebook_pages.prepare(nb)))
+            _write_if_changed(self.pages[notebook_id], nbformat.writes(notebook_pages.prepare(nb, self.pictures)))
 
     def download(self, notebook_id: str) -> Path:
         return self.cache / "downloads" / f"{notebook_id}.ipynb"
