@@ -50,7 +50,7 @@ def test_smoke_run_writes_valid_rows(tmp_path):
         assert row["convert_min"] <= row["convert_median_low"] and row["convert_median_high"] <= row["convert_max"]
         check_spread(row, "convert_median")
         assert row["repeats"] >= 2 and row["convert_ties"] == "none", row  # the only timed pair of its source
-        assert row["script"] == "scripts/exports.py"
+        assert row["script"] == "scripts/bench/exports.py"
         check_provenance(row, processes=2, threads=1)
     no_path = rows[("JAX", "ExecuTorch")]
     assert no_path["outcome"] == "no path" and no_path["convert_median"] is None

@@ -43,7 +43,7 @@ def test_recorded_rows_must_match_the_schema(tmp_path):
     path = tmp_path / "gpu-bench.csv"
     (tmp_path / "gpu-bench.schema.yaml").write_text((ROOT / "docs/data/gpu-bench.schema.yaml").read_text())
     run = {"cpu": "x", "cores": 16, "threads": 16, "versions": "torch=2", "date": "2026-11-26",
-           "script": "scripts/record.py", "commit": "abc"}
+           "script": "scripts/gpu/record.py", "commit": "abc"}
     row = {"notebook": "cuda-gpu", "benchmark": "b", "implementation": "i", "size": "1", "device": "NVIDIA H200",
            "time": 1.5, "time_q1": 1.4, "time_q3": 1.6}
     provenance.write_csv(path, [{**row, **run}])

@@ -5,7 +5,7 @@ the size of the message.
     .venvs/main/bin/python -m scripts.bench.collectives                        # writes docs/data/collective-bench.csv
     .venvs/main/bin/python -m scripts.bench.collectives --smoke --out /tmp/c.csv   # two sizes, one run
 
-How it runs (scripts/harness.py). The benchmark is one configuration, and each of its worker
+How it runs (scripts/bench/harness.py). The benchmark is one configuration, and each of its worker
 processes is one launch: pinned to two CPUs, it starts two ranks with torchrun
 (scripts/notebook_helpers/distributed_launch.py: loopback interface, a free port, one thread per rank, nothing left
 running afterwards). In a launch, for each collective and size in turn, both ranks fill their

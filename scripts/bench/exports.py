@@ -5,7 +5,7 @@ The model is a 64-64-32-10 perceptron that scikit-learn trains on its bundled 8x
 weights are loaded into PyTorch, Keras (on the TensorFlow and on the PyTorch backend) and a plain
 JAX function. Every source/target pair is a configuration that runs in several independent worker
 processes (TensorFlow, PyTorch and JAX loaded together interfere, and a conversion that crashes
-must not take the others with it), in the randomised interleaved order of scripts/harness.py,
+must not take the others with it), in the randomised interleaved order of scripts/bench/harness.py,
 each pinned to one CPU with one thread. For each pair the script records whether the conversion
 works in every process (or the error, shortened), the conversion time (in each process, one
 untimed warm-up conversion, then conversions timed for at least a minimum time; the median of the

@@ -11,7 +11,7 @@ How it runs. The parent splits scikit-learn's digits once (test_size=0.25, rando
 stratified) into an .npz file. One untimed process then imports every framework, so that the
 timed imports read their files from the page cache. Then every framework and thread setting is a
 configuration that runs in several independent worker processes, in the randomised interleaved
-order of scripts/harness.py, each process pinned to that many CPUs with the libraries'
+order of scripts/bench/harness.py, each process pinned to that many CPUs with the libraries'
 thread variables set and its own empty cache folders (XLA, Inductor, and $TMPDIR, where MLX keeps
 compiled kernels), so that its first epoch includes all of its tracing and compiling. A worker
 times the import of the implementation file in docs/research-frameworks/rosetta/ (which imports

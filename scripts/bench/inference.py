@@ -12,7 +12,7 @@ How it runs. A first process builds both PyTorch models from a seed, writes thei
 NumPy arrays, converts them once (TorchScript trace + freeze, torch.export, ONNX export with a
 dynamic batch axis), and computes the eager reference outputs. Then every engine and model is a
 configuration that runs in several independent worker processes, in the randomised interleaved
-order of scripts/harness.py, each importing only what it needs (ONNX Runtime, OpenVINO,
+order of scripts/bench/harness.py, each importing only what it needs (ONNX Runtime, OpenVINO,
 TensorFlow or JAX do not import torch), pinned to the same CPUs and threads, with empty caches. A
 worker loads the converted model (or, for Keras and JAX, re-implements the architecture in that
 framework and copies the PyTorch weights into it), calls it once per batch size (the first call

@@ -9,7 +9,7 @@ The full run starts 25 measuring processes (5 implementations x 5 processes) and
 minutes on a quiet 2-core machine; run it on a machine with nothing else running.
 
 How it runs. Every implementation is a configuration that runs in several independent worker
-processes, in the randomised interleaved order of scripts/harness.py, each pinned to THREADS
+processes, in the randomised interleaved order of scripts/bench/harness.py, each pinned to THREADS
 CPUs with every library told to use that many threads before it is imported. A worker measures
 one implementation at every size: the inputs are fixed random matrices (seeded); the first call
 compiles and warms up, and its result is compared with a float64 NumPy product; after more

@@ -25,7 +25,7 @@ What is measured, per rank, after the last step:
   baseline. The processes run with ``MALLOC_MMAP_THRESHOLD_`` fixed at 128 KiB, so that glibc
   returns freed tensors to the system and the resident set follows what is alive.
 
-How it runs (scripts/harness.py): each strategy is one configuration; each of its worker
+How it runs (scripts/bench/harness.py): each strategy is one configuration; each of its worker
 processes is one torchrun launch of its ranks (scripts/notebook_helpers/distributed_launch.py), pinned to two CPUs,
 one thread per rank. A launch's value is its largest rank's; rows report the median over launches,
 and the lowest and highest launch.
