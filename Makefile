@@ -19,7 +19,7 @@ STALE_ENVS := $(shell for env in $(ENVS); do \
 	$(PYTHON) -m scripts.site.environments check $$env 2>/dev/null || echo $$env; done)
 
 .PHONY: help setup setup-site environments serve preview build test execute new-tool notebook lock \
-	linkcheck-external lighthouse browser clean FORCE $(ENV_TARGETS)
+	linkcheck-external lighthouse browser clang clean FORCE $(ENV_TARGETS)
 
 help:
 	@echo "make serve    set up everything, build (executing notebooks) and serve on http://127.0.0.1:8000/field-guide/"
@@ -72,16 +72,25 @@ browser:
 	  { echo "error: the build and the browser tests need a Chromium at /usr/bin/chromium;" \
 	         "on Debian install it with: sudo apt-get install chromium" >&2; exit 1; }; }
 
-serve: setup browser
+# A C compiler for the tinygrad notebook: tinygrad's CPU device compiles every kernel, and at start-up
+# its own worker programs, by running `clang` (Debian's, without the recommended extras).
+clang:
+	@command -v clang >/dev/null 2>&1 || { \
+	  echo "==> installing Debian's clang for the tinygrad notebook"; \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang >/dev/null; } || \
+	  { echo "error: the tinygrad notebook needs clang on the PATH;" \
+	         "on Debian install it with: sudo apt-get install --no-install-recommends clang" >&2; exit 1; }; }
+
+serve: setup browser clang
 	$(SITE_BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 preview: setup-site browser
 	FIELDGUIDE_EXECUTE=0 $(SITE_BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
-build: setup browser
+build: setup browser clang
 	$(SITE_BIN)/mkdocs build --strict
 
-test: setup browser
+test: setup browser clang
 	$(SITE_BIN)/python -m pytest
 
 # Lighthouse's mobile performance score of one page of each kind (tests/test_lighthouse.py): kept out
@@ -91,7 +100,7 @@ lighthouse: setup browser
 
 # One share of the stale notebooks into the cache (.cache/fieldguide/executed), for runners that
 # split the work: CI runs SHARD=1/2 and SHARD=2/2 side by side, then builds once from both caches.
-execute: environments
+execute: environments clang
 	@test -n "$(SHARD)" || { echo "usage: make execute SHARD=i/N" >&2; exit 1; }
 	$(SITE_BIN)/python -m scripts.commands.execute --shard $(SHARD)
 
@@ -124,5 +133,5 @@ clean:
 	rm -rf site .cache
 
 # Execute notebooks (or take them from the cache) and print their outputs: make notebook ID=pytorch
-notebook: setup
+notebook: setup clang
 	$(SITE_BIN)/python -m scripts.commands.run_notebook $(ID)
