@@ -3,6 +3,7 @@ import html as html_module
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -141,15 +142,20 @@ def test_a_csv_without_schema_stops_the_build(tmp_path):
         charts_for(docs)
 
 
-def test_fact_table_validates_and_renders(tmp_path):
+def fact_table(tmp_path, column: str, rows: str) -> Path:
+    """docs/ with a copy of the real data and a facts table names.yaml: columns cuda, ``column``, source."""
     docs = tmp_path / "docs"
     shutil.copytree(ROOT / "docs" / "data", docs / "data")
     (docs / "data" / "names.schema.yaml").write_text(
         "description: d\nkey: [cuda]\ncolumns:\n"
-        "  - {name: cuda, label: CUDA, kind: text}\n  - {name: hip, label: HIP, kind: text}\n"
+        f"  - {{name: cuda, label: CUDA, kind: text}}\n  - {{name: {column}, label: L, kind: text}}\n"
         "  - {name: source, label: Source, kind: url}\n")
-    (docs / "data" / "names.yaml").write_text(
-        "rows:\n  - {cuda: cudaMalloc, hip: hipMalloc, source: 'https://rocm.docs.amd.com/x'}\n")
+    (docs / "data" / "names.yaml").write_text("rows:\n" + rows)
+    return docs
+
+
+def test_fact_table_validates_and_renders(tmp_path):
+    docs = fact_table(tmp_path, "hip", "  - {cuda: cudaMalloc, hip: hipMalloc, source: 'https://rocm.docs.amd.com/x'}\n")
     charts = charts_for(docs)
     html_out = charts.table("names.yaml", "gpu-programming/rocm.md")
     assert "<td>cudaMalloc</td>" in html_out and "<td>hipMalloc</td>" in html_out
@@ -160,6 +166,20 @@ def test_fact_table_validates_and_renders(tmp_path):
         charts_for(docs)
     with pytest.raises(BuildError, match=r"docs/p.md: unknown data file 'other.yaml'"):
         charts.table("other.yaml", "p.md")
+
+
+def test_a_table_can_show_the_rows_that_match_a_selection(tmp_path):
+    docs = fact_table(tmp_path, "kind", "  - {cuda: cudaMalloc, kind: memory, source: 'https://rocm.docs.amd.com/x'}\n"
+                                        "  - {cuda: cudaStreamCreate, kind: streams, source: 'https://rocm.docs.amd.com/y'}\n")
+    charts = charts_for(docs)
+    html_out = charts.table("names.yaml[kind=streams]", "gpu-programming/rocm.md")
+    assert "<td>cudaStreamCreate</td>" in html_out and "cudaMalloc" not in html_out
+    with pytest.raises(BuildError, match=r"no row of names.yaml matches \{'kind': 'events'\}"):
+        charts.table("names.yaml[kind=events]", "p.md")
+    with pytest.raises(BuildError, match=r"has no column 'hip'"):
+        charts.table("names.yaml[hip=x]", "p.md")
+    with pytest.raises(BuildError, match=r"expected names.yaml\[column=value, ...\]"):
+        charts.table("names.yaml[streams]", "p.md")
 
 
 SPREAD = {"x": "name", "y": "value", "error_low": "low", "error_high": "high"}

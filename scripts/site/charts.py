@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -42,6 +43,8 @@ KINDS = {
     "heatmap": (("x", "y", "z"), ()),
     "timeline": (("start", "end", "y", "color"), ("text",)),
 }
+# A table placeholder's argument: a data file, with an optional row selection.
+TABLE_ARGUMENT = re.compile(r"^(?P<name>[\w.-]+\.(?:csv|yaml))(?:\[(?P<select>[^\]]*)\])?$")
 ENCODINGS = ("x", "y", "z", "color", *ERROR_BARS, "text", "start", "end")
 
 CHART_FIELDS = (
@@ -317,12 +320,27 @@ class Charts:
         spec = self.specs[chart_id]
         return render(spec, self.dataset(spec), page, self.directory_urls, self.pictures)
 
-    def table(self, name: str, page: str) -> str:
-        """A data file shown as a table only (no chart), with its provenance and data links."""
+    def table(self, argument: str, page: str) -> str:
+        """A data file shown as a table only (no chart), with its provenance and data links:
+        ``file.yaml``, or ``file.yaml[column=value, ...]`` for the rows that match every condition."""
+        where = f"docs/{page}"
+        found = TABLE_ARGUMENT.match(argument)
+        name = found.group("name") if found else argument
         if name not in self.data or not self.data[name].source_file:
-            raise BuildError(f"docs/{page}", f"unknown data file {name!r}: tables show CSV or YAML files under "
-                                             f"docs/data/ that have a schema beside them")
+            raise BuildError(where, f"unknown data file {name!r}: tables show CSV or YAML files under "
+                                    f"docs/data/ that have a schema beside them")
         data = self.data[name]
+        if found.group("select") is not None:
+            conditions = [c.partition("=") for c in found.group("select").split(",")]
+            if any(not sep or not column.strip() for column, sep, _ in conditions):
+                raise BuildError(where, f"table {argument!r}: expected {name}[column=value, ...]")
+            wanted = {column.strip(): value.strip() for column, _, value in conditions}
+            for column in wanted:
+                data.column(column, f"{where}, table {argument!r}")
+            rows = [r for r in data.rows if all(str(r[k]) == v for k, v in wanted.items())]
+            if not rows:
+                raise BuildError(where, f"table {argument!r}: no row of {name} matches {wanted}")
+            data = replace(data, rows=rows)
         links = [f'<a href="{built_url(page, table_csv_path(name), self.directory_urls)}" download>Download this table (CSV)</a>']
         if data.source_file:
             links.append(f'<a href="{built_url(page, data.source_file, self.directory_urls)}">source data file</a>')
