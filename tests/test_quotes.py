@@ -11,6 +11,7 @@ BENCH = Dataset("bench.csv", [
     {"engine": "eager", "batch": 1, "latency": 2.0},
     {"engine": "eager", "batch": 32, "latency": 9.0},
     {"engine": "onnx", "batch": 32, "latency": 6.0},
+    {"engine": "onnx, int8", "batch": 32, "latency": 4.0},
 ], [Column("engine", "Engine"), Column("batch", "Batch"), Column("latency", "Latency", "ms")], "", "data/bench.csv")
 
 
@@ -40,6 +41,12 @@ def test_value_from_one_row_of_a_data_file_with_its_origin():
     html = quotes.value(sources(), "bench.csv[engine=onnx, batch=32].latency | .1f")
     assert text(html) == "6.0"
     assert 'title="docs/data/bench.csv: engine=onnx, batch=32; latency"' in html
+
+
+def test_a_comma_inside_a_selected_value_is_escaped():
+    assert text(quotes.value(sources(), r"bench.csv[engine=onnx\, int8, batch=32].latency")) == "4.0"
+    with pytest.raises(BuildError, match="expected column=value"):
+        quotes.value(sources(), "bench.csv[engine=onnx, int8, batch=32].latency")
 
 
 def test_values_printed_by_a_tagged_cell_only():

@@ -1,4 +1,4 @@
-"""Numbers quoted in prose, read from where they were produced, so that prose holds no copy that
+r"""Numbers quoted in prose, read from where they were produced, so that prose holds no copy that
 can drift from the data.
 
     <!-- value: framework-bench.csv[framework=MLX, setting=2 threads].epoch_time | .1f -->
@@ -7,7 +7,7 @@ can drift from the data.
     <!-- change: A / B | .0% -->                 A / B - 1: how much larger (or smaller) A is
 
 A data file is a CSV or YAML file under docs/data/ with a schema; the selection in brackets must
-match exactly one row. A notebook publishes values in code cells tagged ``values`` whose printed
+match exactly one row (a comma inside a value is written ``\,``). A notebook publishes values in code cells tagged ``values`` whose printed
 lines read ``name = value``. The optional format after ``|`` is a Python format spec. A selection
 that matches no row or several, an unknown column, a notebook value that was not printed, or a
 format that does not apply stops the build naming the page and the placeholder.
@@ -28,6 +28,8 @@ from scripts.site.errors import BuildError
 VALUES_TAG = "values"
 DATA_SOURCE = re.compile(r"^(?P<file>[\w.-]+\.(?:csv|yaml))\[(?P<select>[^\]]*)\]\.(?P<field>[a-z][a-z0-9_]*)$")
 NOTEBOOK_SOURCE = re.compile(r"^(?P<notebook>[a-z0-9]+(?:-[a-z0-9]+)*)/(?P<name>[a-z][a-z0-9_]*)$")
+# Conditions of a selection are separated by commas; a comma inside a value is written "\,".
+UNESCAPED_COMMA = re.compile(r"(?<!\\),")
 VALUE_LINE = re.compile(r"^(?P<name>[a-z][a-z0-9_]*) = (?P<value>.+)$")
 
 
@@ -63,8 +65,8 @@ class Sources:
         data = self.datasets[name]
         data.column(column, name)
         wanted = {}
-        for condition in filter(None, (c.strip() for c in select.split(","))):
-            key, sep, value = (part.strip() for part in condition.partition("="))
+        for condition in filter(None, (c.strip() for c in UNESCAPED_COMMA.split(select))):
+            key, sep, value = (part.strip().replace("\\,", ",") for part in condition.partition("="))
             if not sep:
                 raise BuildError(name, f"selection {condition!r}: expected column=value")
             data.column(key, name)
