@@ -55,6 +55,11 @@ VENV_SEED := pip==23.2.1 setuptools==65.5.0
 
 FORCE:
 
+# llama-cpp-python is published on PyPI as source only: installing it compiles llama.cpp with CMake and the
+# machine's C++ compiler (uv keeps the built wheel in its cache). Its multimodal library, which the binding
+# loads only for image input, is left out: a third less to compile.
+.venvs/llamacpp/.installed: export CMAKE_ARGS := -DLLAVA_BUILD=OFF
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
