@@ -30,7 +30,7 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 # Fixed colours for categories that mean the same thing on every chart.
 CATEGORY_COLOURS = {
     "active": "#0072B2", "maintenance": "#E69F00", "deprecated": "#D55E00", "renamed": "#CC79A7",
-    "yes": "#0072B2", "partial": "#E69F00", "no": "#BBBBBB",
+    "yes": "#0072B2", "partial": "#E69F00", "no": "#BBBBBB", "undocumented": "#BBBBBB",
 }
 # Error bars: `error` names a column with a symmetric half-width; `error_low` and `error_high` name
 # columns with the lower and upper ends of an interval around y (the spread between processes).
