@@ -63,6 +63,7 @@ MODEL_NAME = "tiny-llama"
 PREPARE_TIMEOUT = 600
 READY_TIMEOUT = 400
 PACKAGES = ["httpx", "numpy"]
+FULL_PROCESSES = 3  # server processes per engine: a vLLM server takes about a minute to start
 SETTINGS = {
     "full": {"model": {"hidden_size": 512, "intermediate_size": 1408, "num_hidden_layers": 4,
                        "num_attention_heads": 8, "num_key_value_heads": 2, "head_dim": 64},
@@ -394,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     harness.add_arguments(parser, timeout=900)
     args = parser.parse_args(argv)
+    if args.processes is None and not args.smoke:
+        args.processes = FULL_PROCESSES
     setting = SETTINGS["smoke" if args.smoke else "full"]
     if args.worker == "prepare":
         prepare(args.workdir, setting)
