@@ -48,7 +48,7 @@ def test_a_new_part_joins_the_paths_of_its_layer_by_itself(data_copy):
     paths = load(data_copy)
     joined = [p.id for p in paths.paths.values() if "[A later part](later-part/index.md)"
               in paths.render(p.id, "start-here.md", no_diagram)]
-    assert joined == [p.id for p in paths.paths.values() if "frameworks" in p.layers] == ["training"]
+    assert joined and joined == [p.id for p in paths.paths.values() if "frameworks" in p.layers]
 
 
 @pytest.mark.parametrize("change, message", [
