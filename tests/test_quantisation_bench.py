@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.bench import quantisation
+from scripts.bench import harness, quantisation
 from scripts.site.datafiles import read_csv
 from scripts.site.datasets import PROVENANCE_FIELDS, load_schema
 from tests.conftest import ROOT, run_smoke
@@ -59,7 +59,7 @@ def test_ratios_are_taken_against_the_same_runtimes_float32(smoke_rows):
 
 
 def test_a_missing_environment_stops_the_run(tmp_path, monkeypatch):
-    monkeypatch.setattr(quantisation, "ROOT", tmp_path)
+    monkeypatch.setattr(harness, "ROOT", tmp_path)
     with pytest.raises(SystemExit, match=r"finetune.*missing: run `make env-finetune`"):
         quantisation.main(["--smoke", "--out", str(tmp_path / "q.csv"), "--methods", "bitsandbytes nf4"])
     assert not (tmp_path / "q.csv").exists()

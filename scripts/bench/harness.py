@@ -236,6 +236,19 @@ def time_calls(fn: Callable[[], object], min_time: float, min_calls: int = 5, wa
     return samples
 
 
+def environment_python(env: str) -> Path:
+    """The interpreter of the project's environment ``env`` (.venvs/<env>, from requirements/<env>.lock)."""
+    return ROOT / ".venvs" / env / "bin" / "python"
+
+
+def require_environments(script: str, envs: set[str]) -> None:
+    """Stop before anything runs if a worker's environment is missing, naming the command that makes it."""
+    missing = sorted(env for env in envs if not environment_python(env).is_file())
+    if missing:
+        raise SystemExit(f"{script}: the environments {', '.join(missing)} are missing: run "
+                         + " ".join(f"`make env-{env}`" for env in missing))
+
+
 def worker_threads() -> int:
     """The thread count this worker was started with."""
     return int(os.environ["BENCH_THREADS"])

@@ -46,7 +46,7 @@ from scripts.bench.harness import Job, sig, summarise
 
 DEFAULT_OUT = ROOT / "docs" / "data" / "kernel-bench.csv"
 SCRIPT = "scripts/bench/kernels.py"
-OPENCL_PYTHON = ROOT / ".venvs" / "opencl" / "bin" / "python"
+OPENCL_PYTHON = harness.environment_python("opencl")
 THREADS = 2
 SEED = 0
 TILE = 16

@@ -69,7 +69,7 @@ class Method:
 
     @property
     def python(self) -> Path:
-        return ROOT / ".venvs" / self.env / "bin" / "python"
+        return harness.environment_python(self.env)
 
 
 METHODS = (
@@ -351,10 +351,7 @@ def main(argv: list[str] | None = None) -> int:
 
     methods = [m for m in METHODS if m.name in args.methods or m.name in REFERENCE.values()
                and any(BY_NAME[n].runtime == m.runtime for n in args.methods)]
-    missing = sorted({m.env for m in methods if not m.python.is_file()})
-    if missing:
-        raise SystemExit(f"{SCRIPT}: the environments {', '.join(missing)} are missing: run "
-                         + " ".join(f"`make env-{env}`" for env in missing))
+    harness.require_environments(SCRIPT, {x.env for x in methods})
     run = harness.Run.from_args(args, SCRIPT, PACKAGES, args.threads)
 
     from scripts.bench.provenance import write_csv  # PyYAML only

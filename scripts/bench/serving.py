@@ -81,7 +81,7 @@ class Engine:
 
     @property
     def python(self) -> Path:
-        return ROOT / ".venvs" / self.env / "bin" / "python"
+        return harness.environment_python(self.env)
 
 
 ENGINES = (Engine("transformers", "main"), Engine("vLLM", "vllm"), Engine("llama.cpp", "llamacpp"))
@@ -410,10 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     engines = [e for e in ENGINES if e.name in args.engines]
-    missing = sorted({e.env for e in engines if not e.python.is_file()})
-    if missing:
-        raise SystemExit(f"{SCRIPT}: the environments {', '.join(missing)} are missing: run "
-                         + " ".join(f"`make env-{env}`" for env in missing))
+    harness.require_environments(SCRIPT, {x.env for x in engines})
     run = harness.Run.from_args(args, SCRIPT, PACKAGES, CPUS)
 
     from scripts.bench.provenance import write_csv  # PyYAML only
